@@ -1,0 +1,2 @@
+/** @lguest/devices — not implemented yet; see README.md. */
+export {};

@@ -1,0 +1,2 @@
+/** @lguest/gntalloc — not implemented yet; see README.md. */
+export {};

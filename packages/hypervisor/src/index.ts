@@ -1,0 +1,2 @@
+/** @lguest/hypervisor — not implemented yet; see README.md. */
+export {};

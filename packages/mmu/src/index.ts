@@ -1,0 +1,2 @@
+/** @lguest/mmu — not implemented yet; see README.md. */
+export {};

@@ -1,0 +1,2 @@
+/** @lguest/switcher — not implemented yet; see README.md. */
+export {};
