@@ -41,7 +41,11 @@ const U32_MAX = 0xffff_ffff;
 
 /**
  * A guest's physical memory. Addresses and lengths are guest-supplied unsigned 32-bit numbers and
- * are checked on every access; results are unsigned.
+ * are checked on every access; results are unsigned and multi-byte values little-endian.
+ *
+ * Accessors never throw for a guest address: a failed check reads as 0 (or zero-fills the
+ * destination), drops the write and returns false, and calls {@link GuestMemory.onFault} with the
+ * offending (addr, len). Only host mistakes throw (a bad `base`, sharing non-shared memory).
  */
 export class GuestMemory {
   /** The whole host buffer (gpa 0 is at {@link GuestMemory.base}). */
@@ -126,27 +130,38 @@ export class GuestMemory {
   /**
    * The spec's range rule (§1 item 3, the fixed form): `[addr, addr + len)` is usable iff
    * `addr + len` does not wrap past 2^32 and `addr + len <= pfn_limit * 4096` (and the buffer holds it).
+   * `addr` and `len` may be given as unsigned or signed 32-bit numbers; any other number (at or
+   * above 2^32, below -2^31, or fractional) is rejected. Never calls the fault hook.
    */
   addressOk(addr: number, len: number): boolean {
-    const end = (addr >>> 0) + (len >>> 0);
+    const a = addr >>> 0;
+    const l = len >>> 0;
+    // A guest number arrives as its unsigned or signed 32-bit image. Anything else (2^32 + x from a
+    // 64-bit descriptor field, or from `gpa + offset` near the top) must fail rather than be
+    // truncated into some unrelated low address.
+    if ((a !== addr && (addr | 0) !== addr) || (l !== len && (len | 0) !== len)) return false;
+    const end = a + l;
     return end <= U32_MAX && end <= this.#limit;
   }
 
-  /** Checks a range; on failure tells the fault hook and returns false. */
+  /** Checks a range; on failure tells the fault hook (with the unsigned images of addr and len) and returns false. */
   check(addr: number, len: number): boolean {
     if (this.addressOk(addr, len)) return true;
-    this.onFault?.(addr >>> 0, len >>> 0);
+    this.onFault?.(addr < 0 ? addr >>> 0 : addr, len < 0 ? len >>> 0 : len);
     return false;
   }
 
+  /** The byte at `addr`, or 0 after a fault. */
   read8(addr: number): number {
     return this.check(addr, 1) ? this.#view.getUint8(addr >>> 0) : 0;
   }
 
+  /** The little-endian u16 at `addr`, or 0 after a fault. */
   read16(addr: number): number {
     return this.check(addr, 2) ? this.#view.getUint16(addr >>> 0, true) : 0;
   }
 
+  /** The little-endian u32 at `addr` (unsigned), or 0 after a fault. */
   read32(addr: number): number {
     return this.check(addr, 4) ? this.#view.getUint32(addr >>> 0, true) : 0;
   }
@@ -156,6 +171,7 @@ export class GuestMemory {
     return this.check(addr, 8) ? this.#view.getBigUint64(addr >>> 0, true) : 0n;
   }
 
+  /** Stores the low 8 bits of `value` at `addr`; false (nothing written) after a fault. */
   write8(addr: number, value: number): boolean {
     if (!this.check(addr, 1)) return false;
     this.#view.setUint8(addr >>> 0, value);
@@ -163,6 +179,7 @@ export class GuestMemory {
     return true;
   }
 
+  /** Stores the low 16 bits of `value` little-endian at `addr`; false (nothing written) after a fault. */
   write16(addr: number, value: number): boolean {
     if (!this.check(addr, 2)) return false;
     this.#view.setUint16(addr >>> 0, value, true);
@@ -170,6 +187,7 @@ export class GuestMemory {
     return true;
   }
 
+  /** Stores the low 32 bits of `value` little-endian at `addr`; false (nothing written) after a fault. */
   write32(addr: number, value: number): boolean {
     if (!this.check(addr, 4)) return false;
     this.#view.setUint32(addr >>> 0, value, true);
@@ -177,6 +195,7 @@ export class GuestMemory {
     return true;
   }
 
+  /** Stores `value` modulo 2^64 little-endian at `addr`; false (nothing written) after a fault. */
   write64(addr: number, value: bigint): boolean {
     if (!this.check(addr, 8)) return false;
     this.#view.setBigUint64(addr >>> 0, BigInt.asUintN(64, value), true);
@@ -213,12 +232,15 @@ export class GuestMemory {
     return this.bytes.subarray(start, start + (len >>> 0));
   }
 
-  /** Bumps the write generation of every page in `[addr, addr + len)`; callers have checked the range. */
+  /**
+   * Bumps the write generation of every page in `[addr, addr + len)`. Callers have checked the
+   * range; pages past the end of the buffer are ignored rather than thrown on.
+   */
   touch(addr: number, len: number): void {
-    if (len <= 0) return;
-    const first = (addr >>> 0) >>> PAGE_SHIFT;
-    const last = ((addr >>> 0) + len - 1) >>> PAGE_SHIFT;
+    if (!(len > 0)) return;
     const gens = this.generations;
+    const first = (addr >>> 0) >>> PAGE_SHIFT;
+    const last = Math.min(Math.floor(((addr >>> 0) + len - 1) / PAGE_SIZE), gens.length - 1);
     if (this.#shared) {
       for (let p = first; p <= last; p++) Atomics.add(gens, p, 1);
     } else {
