@@ -8,5 +8,7 @@ export default defineProject({
   },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // CI machines are small and shared: a fuzz or conformance batch may take a while under load.
+    testTimeout: 120_000,
   },
 });
