@@ -1,34 +1,52 @@
 /*
- * The assembly half of the QEMU test host (see host.c): the hypercall gate's entry, which saves the
- * guest's registers in a frame for testhost_hypercall() and returns to the guest with iret, and
- * enter_guest(), which starts the guest at CPL 1 with the register state of spec §5.5.
+ * The assembly half of the QEMU test host (see host.c): one ring-0 entry stub per vector — every
+ * guest trap, hypercall, software interrupt and the host's own timer interrupt arrives here — which
+ * saves the registers in a struct host_frame for testhost_trap() and returns with iret (to the guest,
+ * possibly at a new eip the host chose); enter_guest(), which starts the guest at CPL 1 with the
+ * register state of spec §5.5; and reload_segments(), which moves the host onto its own GDT entries.
  */
 	.file "entry.S"
 
 	.text
-	.globl hypercall_entry
-hypercall_entry:
-	/* Reached through the DPL-1 gate at vector 0x1F: the CPU has switched to the TSS's ring-0
-	   stack and pushed the guest's ss, esp, eflags, cs and eip. */
+	/* 256 stubs, 16 bytes apart. The CPU pushes an error code for exceptions 8, 10-14 and 17; the
+	   other stubs push a 0 in its place so that every frame has the same layout. */
+	.balign 16
+	.globl host_stubs
+host_stubs:
+	.set vec, 0
+	.rept 256
+	.balign 16
+	.if (vec == 8) || ((vec >= 10) && (vec <= 14)) || (vec == 17)
+	.else
+	pushl $0
+	.endif
+	pushl $vec
+	jmp host_common
+	.set vec, vec + 1
+	.endr
+
+host_common:
 	pushal
 	pushl %ds
 	pushl %es
 	pushl %fs
 	pushl %gs
-	movw $0x10, %ax
-	movw %ax, %ds
-	movw %ax, %es
+	movl $0x58, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	cld
 	pushl %esp
-	call testhost_hypercall
+	call testhost_trap
 	addl $4, %esp
 	popl %gs
 	popl %fs
 	popl %es
 	popl %ds
 	popal
+	addl $8, %esp
 	iret
 
-	/* void enter_guest(uint32_t eip): never returns; the guest comes back only through gates. */
+	/* void enter_guest(uint32_t eip): never returns; the guest comes back only through the stubs. */
 	.globl enter_guest
 enter_guest:
 	movl 4(%esp), %eax
@@ -50,5 +68,18 @@ enter_guest:
 	xorl %edi, %edi
 	xorl %ebp, %ebp
 	iret
+
+	/* void reload_segments(void): after lgdt, cs = 0x50 and the data registers 0x58 (GDT 10 and
+	   11, the entries a real Host keeps for itself, §5.2), so the guest may own everything else. */
+	.globl reload_segments
+reload_segments:
+	ljmp $0x50, $1f
+1:	movl $0x58, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %ss
+	mov %eax, %fs
+	mov %eax, %gs
+	ret
 
 	.section .note.GNU-stack, "", @progbits

@@ -4,7 +4,11 @@
 # directly (QEMU's multiboot loader, isa-debug-exit at port 0xF4); lguest-* images run on the test
 # host (build/testhost.elf, see host.c) given as a multiboot module. A development check, not part of
 # check.sh: it proves the runtimes on QEMU's x86 before the project's own CPU can run them, and it
-# skips (exit 0) when qemu-system-i386 is not installed.
+# skips (exit 0) when qemu-system-i386 is not installed. A program whose source says
+# "qemu-test: death" ends in a death the Host words (the hostile programs, the restarts): its output
+# must be the .expected text followed by one "killed: <reason>" line, any reason except the guest's
+# own "CRASH: survived …"/"CRASH: returned …". A program that says "qemu-test: skip" needs Host checks
+# the test host leaves out, and is listed as skipped.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,11 +22,20 @@ fi
 expected_status=$(((0x10 << 1) | 1))
 passed=0
 failed=0
+skipped=0
 for image in images/*.elf; do
   name=$(basename "$image" .elf)
   runtime=${name%%-*}
   program=${name#*-}
   expected_file="programs/$runtime/$program.expected"
+  source="programs/$runtime/$program.c"
+  if grep -q 'qemu-test: skip' "$source" 2>/dev/null; then
+    echo "skip $name"
+    skipped=$((skipped + 1))
+    continue
+  fi
+  death=0
+  if grep -q 'qemu-test: death' "$source" 2>/dev/null; then death=1; fi
   if [ ! -f "$expected_file" ]; then
     echo "FAIL $name: no $expected_file"
     failed=$((failed + 1))
@@ -33,7 +46,18 @@ for image in images/*.elf; do
   status=0
   output=$(timeout 60 qemu-system-i386 -display none -no-reboot -monitor none -serial stdio -m 64 \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 "${args[@]}" </dev/null) || status=$?
-  if [ "$status" -eq "$expected_status" ] && [ "$output" = "$(cat "$expected_file")" ]; then
+  matched=0
+  if [ "$death" -eq 1 ]; then
+    last=$(printf '%s\n' "$output" | tail -n 1)
+    body=$(printf '%s\n' "$output" | sed '$d')
+    if [ "$body" = "$(cat "$expected_file")" ] && [[ "$last" == "killed: "* ]] &&
+      [[ "$last" != "killed: CRASH: survived"* ]] && [[ "$last" != "killed: CRASH: returned"* ]]; then
+      matched=1
+    fi
+  elif [ "$output" = "$(cat "$expected_file")" ]; then
+    matched=1
+  fi
+  if [ "$status" -eq "$expected_status" ] && [ "$matched" -eq 1 ]; then
     echo "ok   $name"
     passed=$((passed + 1))
   else
@@ -42,5 +66,5 @@ for image in images/*.elf; do
     failed=$((failed + 1))
   fi
 done
-echo "qemu-test: $passed passed, $failed failed"
+echo "qemu-test: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -111,4 +111,10 @@ __attribute__((noreturn)) void lg_exit(int code);
 /* The program's entry point, called by the runtime after LGUEST_INIT; returning ends in lg_exit(). */
 int main(void);
 
+/* A program that defines `const char lg_manual_init = 1;` is started without LGUEST_INIT: crt0 skips
+   it (lg_manual_init is weak in crt0.S) and main() must make the call itself, after changing
+   lguest_data if it wants to (noirq window, or a bad syscall_vec for a hostile test). Until then
+   every other hypercall — including lg_print's NOTIFY — kills the guest (§3.5). */
+extern const char lg_manual_init;
+
 #endif
