@@ -1,0 +1,939 @@
+/**
+ * The CPU: architectural state, the TLB and memory access, instruction fetch, and the run loop.
+ *
+ * An embedder (the Switcher, the standalone runner, a test) creates a `Cpu` over physical memory,
+ * sets its state and calls `run(budget)`, which executes until the budget is spent or something
+ * ends the run with a typed {@link CpuExit}. Decoding is table-driven (`decoder.ts`); execution lives
+ * in `execute.ts` and friends, which reach the state through the fields below. Faults are thrown as
+ * the sentinels of `fault.ts` and turned into IDT delivery or exits by `interrupts.ts`.
+ *
+ * Memory is reached only through a TLB of `linear page → host frame + rights`, filled from a
+ * {@link TranslationProvider}; with no provider given, the i386 page walker of `page-walker.ts`
+ * (which is also "paging off": linear = physical) is used.
+ */
+import type { HostFrame } from '@lguest/abi';
+import { type CpuidTable, DEFAULT_CPUID } from './cpuid.js';
+import { type CodePage, claimCodePage, codeWritten, DecodeCache, loadDecoded } from './decode-cache.js';
+import { decode } from './decoder.js';
+import { Descriptor, type DescriptorSource, flatAttributes } from './descriptors.js';
+import { execute } from './execute.js';
+import { EXIT, FAULT, NO_ERROR_CODE, VEC_GP, VEC_PF, VEC_SS } from './fault.js';
+import { FLAG_IF, FLAG_IOPL, LazyFlags } from './flags.js';
+import { X87 } from './fpu/x87.js';
+import { createX87Host } from './fpu-dispatch.js';
+import { deliverExternal, deliverFault } from './interrupts.js';
+import { LinearDescriptorTables } from './linear-tables.js';
+import { PageWalker } from './page-walker.js';
+import {
+  ACCESS_FETCH,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  type Access,
+  createTranslation,
+  type TranslationProvider,
+} from './translation.js';
+import { UNBACKED_FRAME } from './unbacked.js';
+import type { X87Host, X87Unit } from './x87-seam.js';
+
+export const REG_EAX = 0;
+export const REG_ECX = 1;
+export const REG_EDX = 2;
+export const REG_EBX = 3;
+export const REG_ESP = 4;
+export const REG_EBP = 5;
+export const REG_ESI = 6;
+export const REG_EDI = 7;
+
+export const SEG_ES = 0;
+export const SEG_CS = 1;
+export const SEG_SS = 2;
+export const SEG_DS = 3;
+export const SEG_FS = 4;
+export const SEG_GS = 5;
+
+/** Port I/O handlers: IN returns the value read (low `size` bytes used), OUT receives it. */
+export interface PortIo {
+  in(port: number, size: 1 | 2 | 4): number;
+  out(port: number, size: 1 | 2 | 4, value: number): void;
+}
+
+/** Physical memory by page frame number. `GuestMemory` satisfies it. */
+export interface PhysicalMemory {
+  frame(pfn: number): HostFrame | undefined;
+}
+
+/** Why `run()`/`step()` stopped. */
+export type CpuExit =
+  | { kind: 'vector'; vector: number; errorCode: number | undefined; cr2: number; eip: number }
+  | { kind: 'stop' }
+  | { kind: 'halt' }
+  | { kind: 'triple-fault' }
+  | { kind: 'budget' };
+
+/**
+ * Layout of the shared control block (an `Int32Array`, usually over a `SharedArrayBuffer`): the CPU
+ * reads word {@link CONTROL_STOP} with `Atomics.load` when `run()` starts and at least every
+ * {@link CONTROL_CHECK_INTERVAL} instructions, and returns `{kind: 'stop'}` while it is non-zero.
+ * The CPU never writes the block; whoever set the word clears it.
+ */
+export const CONTROL_STOP = 0;
+/** Words in the control block the CPU reads. */
+export const CONTROL_WORDS = 1;
+/** Maximum number of instructions between two checks of the control block. */
+export const CONTROL_CHECK_INTERVAL = 1024;
+
+/** The hidden and visible parts of one segment register. */
+export interface SegmentState {
+  selector: number;
+  base: number;
+  /** Byte-granular limit. */
+  limit: number;
+  /** Descriptor attribute bits, see {@link Descriptor.attributes}. */
+  attributes: number;
+}
+
+/** A descriptor-table register (GDTR, IDTR) or the hidden part of LDTR/TR. */
+export interface TableRegister {
+  selector: number;
+  base: number;
+  limit: number;
+}
+
+/** Options for {@link Cpu}. */
+export interface CpuOptions {
+  memory: PhysicalMemory;
+  /** Linear → physical translation. Default: the i386 page walker over `memory`. */
+  translation?: TranslationProvider;
+  io?: PortIo;
+  /** The shared control block, see {@link CONTROL_STOP}. */
+  control?: Int32Array;
+  /**
+   * The x87 unit. Default: a fresh `X87` (`fpu/x87.ts`); `null` for a CPU without one (ESC opcodes
+   * then raise #NM when CR0.EM/TS say so, else #UD).
+   */
+  fpu?: X87Unit | null;
+}
+
+const NO_IO: PortIo = {
+  in: () => 0xffff_ffff,
+  out: () => {},
+};
+
+/** TLB right bits. */
+const T_READ_SUPER = 1;
+const T_WRITE_SUPER = 2;
+const T_READ_USER = 4;
+const T_WRITE_USER = 8;
+/** Entries in the direct-mapped TLB (linear page p lives in slot p & TLB_MASK): 64 MiB of reach. */
+const TLB_SIZE = 1 << 14;
+const TLB_MASK = TLB_SIZE - 1;
+/** The page-number part of a TLB entry (`page << 4 | rights`). */
+const TLB_TAG = 0xff_fff0;
+const EMPTY_BYTES = new Uint8Array(0);
+
+const EXIT_STOP: CpuExit = Object.freeze({ kind: 'stop' });
+const EXIT_HALT: CpuExit = Object.freeze({ kind: 'halt' });
+const EXIT_TRIPLE: CpuExit = Object.freeze({ kind: 'triple-fault' });
+const EXIT_BUDGET: CpuExit = Object.freeze({ kind: 'budget' });
+
+/** CR0 bits. */
+export const CR0_PE = 1 << 0;
+export const CR0_MP = 1 << 1;
+export const CR0_EM = 1 << 2;
+export const CR0_TS = 1 << 3;
+export const CR0_ET = 1 << 4;
+export const CR0_NE = 1 << 5;
+export const CR0_WP = 1 << 16;
+export const CR0_PG = 1 << 31;
+/** CR4 bits. */
+export const CR4_TSD = 1 << 2;
+export const CR4_PSE = 1 << 4;
+
+/** An i686 CPU in protected mode. Real mode and virtual-8086 mode are not implemented. */
+export class Cpu {
+  /** The 8 general registers in REG_* order (read as `>>> 0` for unsigned). */
+  readonly regs = new Int32Array(8);
+  /** Instruction pointer (offset in CS). */
+  eip = 0;
+  /** @internal Lazily evaluated EFLAGS. */
+  readonly flags = new LazyFlags();
+
+  /** @internal Segment registers, indexed by SEG_*. */
+  readonly segSel = new Int32Array(6);
+  /** @internal */
+  readonly segBase = new Int32Array(6);
+  /** @internal Limits as unsigned numbers. */
+  readonly segLimit = new Float64Array(6);
+  /** @internal */
+  readonly segAttr = new Int32Array(6);
+  /** @internal Fast-path permission per segment: 1 = flat readable, 2 = flat writable. */
+  readonly segFast = new Uint8Array(6);
+  /** @internal Current privilege level. */
+  cpl = 0;
+  /** @internal CS.D: default operand and address size is 32 bits. */
+  code32 = true;
+  /** @internal SS.B: the stack pointer is ESP (else SP). */
+  stack32 = true;
+
+  #cr0 = CR0_PE | CR0_ET;
+  /** Page-fault linear address. */
+  cr2 = 0;
+  #cr3 = 0;
+  #cr4 = 0;
+  /** Debug registers DR0–DR7 (stored, no breakpoints are implemented). */
+  readonly dr = new Int32Array(8);
+
+  /** GDTR, IDTR, LDTR, TR (for standalone use; the host tables source ignores them). */
+  readonly gdtr: TableRegister = { selector: 0, base: 0, limit: 0xffff };
+  readonly idtr: TableRegister = { selector: 0, base: 0, limit: 0x3ff };
+  readonly ldtr: TableRegister = { selector: 0, base: 0, limit: 0 };
+  readonly tr: TableRegister = { selector: 0, base: 0, limit: 0 };
+
+  /** Time-stamp counter offset: RDTSC returns `instructionCount + tscOffset`. */
+  tscOffset = 0;
+  /** CPUID answers, see `cpuid.ts`. */
+  cpuid: CpuidTable = DEFAULT_CPUID;
+
+  /** Completed instructions since creation. */
+  get instructionCount(): number {
+    return this.icount;
+  }
+  /** @internal The counter behind {@link Cpu.instructionCount}. */
+  icount = 0;
+
+  /** @internal */
+  readonly memory: PhysicalMemory;
+  /** @internal */
+  io: PortIo;
+  /** @internal */
+  control: Int32Array | undefined;
+  /** @internal */
+  translation: TranslationProvider;
+  /** @internal Active descriptor source. */
+  descriptors: DescriptorSource;
+  /** The x87 unit, if any. */
+  fpu: X87Unit | undefined;
+  /** @internal The accessors handed to the x87 unit. */
+  readonly x87Host: X87Host;
+  /** The linear-memory descriptor source (GDTR/IDTR/LDTR/TR), the default. */
+  readonly linearTables: LinearDescriptorTables;
+
+  /** @internal Bits of vectors that end the run instead of being delivered. */
+  readonly exitVectors = new Uint32Array(8);
+
+  // --- TLB -------------------------------------------------------------------------------------
+  /**
+   * @internal Direct-mapped TLB: slot `page & TLB_MASK` holds `page << 4 | rights` (T_* bits), or 0
+   * when empty. An access with right bit `b` hits when `(entry & (TLB_TAG | b)) === (page << 4 | b)`.
+   */
+  readonly tlbEntry = new Int32Array(TLB_SIZE);
+  /** @internal Frame bytes per slot. */
+  readonly tlbBytes: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(EMPTY_BYTES);
+  /** @internal Frames per slot. */
+  readonly tlbFrame: HostFrame[] = new Array<HostFrame>(TLB_SIZE).fill(UNBACKED_FRAME);
+  readonly #translation = createTranslation();
+  /** @internal TLB bit for a read at the current CPL. */
+  readBit = T_READ_SUPER;
+  /** @internal TLB bit for a write at the current CPL. */
+  writeBit = T_WRITE_SUPER;
+  /** @internal Decoded instructions per physical code page. */
+  readonly decodeCache = new DecodeCache();
+  /** @internal The code page EIP is in (matches `fetchPage`), if it is RAM. */
+  codePage: CodePage | undefined = undefined;
+  /** @internal Offset in `codePage` where the instruction being decoded will be recorded, or -1. */
+  recordSlot = -1;
+  /** @internal Linear page of the cached code page, or -1. */
+  fetchPage = -1;
+  /** @internal Bytes of the cached code page. */
+  fetchBytes: Uint8Array = EMPTY_BYTES;
+
+  // --- Decoded instruction (filled by decoder.ts) ------------------------------------------------
+  /** @internal EIP of the instruction being executed. */
+  instrStart = 0;
+  /** @internal Opcode, 0x000–0x0FF one-byte, 0x100–0x1FF after 0F. */
+  op = 0;
+  /** @internal */
+  modrm = 0;
+  /** @internal ModRM.reg */
+  reg = 0;
+  /** @internal ModRM.rm when ModRM.mod = 3, else -1 (memory operand). */
+  rm = 0;
+  /** @internal Effective address (offset in `eaSeg`) of the memory operand. */
+  ea = 0;
+  /** @internal */
+  eaSeg = SEG_DS;
+  /** @internal Effective-address recipe: base and index registers (8: none), scale, displacement. */
+  eaBase = 8;
+  /** @internal */
+  eaIndex = 8;
+  /** @internal */
+  eaScale = 0;
+  /** @internal */
+  eaDisp = 0;
+  /** @internal First and second immediate. */
+  imm = 0;
+  /** @internal */
+  imm2 = 0;
+  /** @internal 32-bit operand size. */
+  o32 = true;
+  /** @internal 32-bit address size. */
+  a32 = true;
+  /** @internal Segment override or -1. */
+  segOverride = -1;
+  /** @internal 0, 0xF2 (REPNE) or 0xF3 (REP/REPE). */
+  rep = 0;
+  /** @internal LOCK prefix seen. */
+  lock = false;
+
+  // --- Pending fault / exit --------------------------------------------------------------------
+  /** @internal */
+  pendingVector = 0;
+  /** @internal Error code or NO_ERROR_CODE. */
+  pendingError = NO_ERROR_CODE;
+  /** @internal */
+  pendingExit: CpuExit = EXIT_HALT;
+  /** @internal Descriptor scratch. */
+  readonly scratch = new Int32Array(2);
+  /** @internal */
+  readonly desc = new Descriptor();
+
+  constructor(options: CpuOptions) {
+    this.memory = options.memory;
+    this.io = options.io ?? NO_IO;
+    this.control = options.control;
+    this.fpu = options.fpu === null ? undefined : (options.fpu ?? new X87());
+    this.x87Host = createX87Host(this);
+    this.linearTables = new LinearDescriptorTables(this);
+    this.descriptors = this.linearTables;
+    this.translation = options.translation ?? new PageWalker(this);
+    this.translation.bind?.(this);
+    for (let s = 0; s < 6; s++)
+      this.setSegment(s, { selector: 0, base: 0, limit: 0xffff_ffff, attributes: 0 });
+  }
+
+  // --- Registers and flags ---------------------------------------------------------------------
+
+  /** The full architectural EFLAGS. */
+  getEflags(): number {
+    return this.flags.get() >>> 0;
+  }
+
+  /** Replaces EFLAGS (no privilege checks: this is the embedder's view). */
+  setEflags(value: number): void {
+    this.flags.load(value);
+  }
+
+  /** @internal The IOPL field. */
+  get iopl(): number {
+    return (this.flags.bits & FLAG_IOPL) >>> 12;
+  }
+
+  /** @internal IF. */
+  get interruptsEnabled(): boolean {
+    return (this.flags.bits & FLAG_IF) !== 0;
+  }
+
+  /** @internal */
+  getReg8(r: number): number {
+    return r < 4 ? this.regs[r] & 0xff : (this.regs[r - 4] >> 8) & 0xff;
+  }
+
+  /** @internal */
+  setReg8(r: number, v: number): void {
+    if (r < 4) this.regs[r] = (this.regs[r] & ~0xff) | (v & 0xff);
+    else this.regs[r - 4] = (this.regs[r - 4] & ~0xff00) | ((v & 0xff) << 8);
+  }
+
+  /** @internal */
+  setReg16(r: number, v: number): void {
+    this.regs[r] = (this.regs[r] & ~0xffff) | (v & 0xffff);
+  }
+
+  // --- Control registers -----------------------------------------------------------------------
+
+  get cr0(): number {
+    return this.#cr0 >>> 0;
+  }
+  /** Writing CR0 flushes the TLB when PG or WP change. PE always reads as 1. */
+  set cr0(value: number) {
+    const old = this.#cr0;
+    this.#cr0 = value | CR0_PE | CR0_ET | 0;
+    if ((old ^ this.#cr0) & (CR0_PG | CR0_WP)) this.invalidateAll();
+  }
+
+  get cr3(): number {
+    return this.#cr3 >>> 0;
+  }
+  /** Writing CR3 flushes the TLB (there are no global pages). */
+  set cr3(value: number) {
+    this.#cr3 = value | 0;
+    this.invalidateAll();
+  }
+
+  get cr4(): number {
+    return this.#cr4 >>> 0;
+  }
+  set cr4(value: number) {
+    const old = this.#cr4;
+    this.#cr4 = value | 0;
+    if ((old ^ value) & CR4_PSE) this.invalidateAll();
+  }
+
+  /** The time-stamp counter: instructions executed plus {@link Cpu.tscOffset}. */
+  get tsc(): number {
+    return this.icount + this.tscOffset;
+  }
+  set tsc(value: number) {
+    this.tscOffset = value - this.icount;
+  }
+
+  // --- Exits and descriptor tables -------------------------------------------------------------
+
+  /** Marks the vectors whose delivery ends the run (256 bits, bit v of word v >> 5). */
+  setExitVectors(bits: Uint32Array): void {
+    for (let i = 0; i < 8; i++) this.exitVectors[i] = bits[i] ?? 0;
+  }
+
+  /** @internal */
+  isExitVector(vector: number): boolean {
+    return (this.exitVectors[vector >>> 5] & (1 << (vector & 31))) !== 0;
+  }
+
+  /** Reads descriptors from `source` (e.g. {@link HostDescriptorTables}), or from linear memory when undefined. */
+  setDescriptorSource(source: DescriptorSource | undefined): void {
+    this.descriptors = source ?? this.linearTables;
+  }
+
+  /** The translation provider in use. */
+  get translationProvider(): TranslationProvider {
+    return this.translation;
+  }
+
+  // --- Segments --------------------------------------------------------------------------------
+
+  /** A copy of segment register `seg` with its hidden descriptor part. */
+  getSegment(seg: number): SegmentState {
+    return {
+      selector: this.segSel[seg] & 0xffff,
+      base: this.segBase[seg] >>> 0,
+      limit: this.segLimit[seg],
+      attributes: this.segAttr[seg],
+    };
+  }
+
+  /**
+   * Sets a segment register with its hidden part, without checks (the embedder's view; guest loads go
+   * through the descriptor checks). Setting CS sets CPL to the selector's RPL. `attributes` of 0 marks a
+   * null (unusable) data segment.
+   */
+  setSegment(seg: number, state: SegmentState): void {
+    this.segSel[seg] = state.selector & 0xffff;
+    this.segBase[seg] = state.base | 0;
+    this.segLimit[seg] = state.limit >>> 0;
+    this.segAttr[seg] = state.attributes & 0xf0ff;
+    this.#segmentChanged(seg);
+    if (seg === SEG_CS) this.setCpl(state.selector & 3);
+  }
+
+  /** @internal Loads a segment's hidden part from a decoded descriptor. */
+  loadSegmentCache(seg: number, selector: number, d: Descriptor | undefined): void {
+    this.segSel[seg] = selector & 0xffff;
+    if (d === undefined) {
+      this.segBase[seg] = 0;
+      this.segLimit[seg] = 0;
+      this.segAttr[seg] = 0;
+    } else {
+      this.segBase[seg] = d.base | 0;
+      this.segLimit[seg] = d.limit;
+      this.segAttr[seg] = d.attributes;
+    }
+    this.#segmentChanged(seg);
+  }
+
+  #segmentChanged(seg: number): void {
+    const attr = this.segAttr[seg];
+    let fast = 0;
+    const present = (attr & 0x90) === 0x90;
+    const code = (attr & 0x8) !== 0;
+    const expandDown = !code && (attr & 0x4) !== 0;
+    if (present && !expandDown && this.segLimit[seg] === 0xffff_ffff) {
+      if (!code || attr & 0x2) fast |= 1;
+      if (!code && attr & 0x2) fast |= 2;
+    }
+    this.segFast[seg] = fast;
+    if (seg === SEG_CS) {
+      this.code32 = (attr & 0x4000) !== 0;
+      this.fetchPage = -1;
+    }
+    if (seg === SEG_SS) this.stack32 = (attr & 0x4000) !== 0;
+  }
+
+  /** @internal */
+  setCpl(cpl: number): void {
+    this.cpl = cpl;
+    this.fetchPage = -1;
+    this.readBit = cpl === 3 ? T_READ_USER : T_READ_SUPER;
+    this.writeBit = cpl === 3 ? T_WRITE_USER : T_WRITE_SUPER;
+  }
+
+  /**
+   * @internal Linear address of `size` bytes at `offset` in segment `seg`, after the limit and type
+   * checks (#GP(0), or #SS(0) for the stack segment).
+   */
+  segLinear(seg: number, offset: number, size: number, write: boolean): number {
+    if (this.segFast[seg] & (write ? 2 : 1)) return (this.segBase[seg] + offset) | 0;
+    return this.#segLinearSlow(seg, offset, size, write);
+  }
+
+  #segLinearSlow(seg: number, offset: number, size: number, write: boolean): number {
+    const attr = this.segAttr[seg];
+    const vector = seg === SEG_SS ? VEC_SS : VEC_GP;
+    if ((attr & 0x90) !== 0x90) this.raise(vector, 0);
+    const code = (attr & 0x8) !== 0;
+    if (write ? code || (attr & 2) === 0 : code && (attr & 2) === 0) this.raise(vector, 0);
+    const off = offset >>> 0;
+    const last = off + size - 1;
+    const limit = this.segLimit[seg];
+    if (!code && attr & 0x4) {
+      const upper = attr & 0x4000 ? 0xffff_ffff : 0xffff;
+      if (off <= limit || last > upper) this.raise(vector, 0);
+    } else if (last > limit) {
+      this.raise(vector, 0);
+    }
+    return (this.segBase[seg] + off) | 0;
+  }
+
+  // --- Faults ----------------------------------------------------------------------------------
+
+  /** @internal Raises exception `vector` (error code or NO_ERROR_CODE): abandons the instruction. */
+  raise(vector: number, errorCode: number): never {
+    this.pendingVector = vector;
+    this.pendingError = errorCode;
+    throw FAULT;
+  }
+
+  /** @internal #GP(code) */
+  gp(code: number): never {
+    return this.raise(VEC_GP, code);
+  }
+
+  /** @internal Ends the run with `exit` after the current instruction's effects. */
+  exit(exit: CpuExit): never {
+    this.pendingExit = exit;
+    throw EXIT;
+  }
+
+  // --- TLB -------------------------------------------------------------------------------------
+
+  /** Drops the TLB entry for the page holding `linear`. */
+  invalidatePage(linear: number): void {
+    const p = linear >>> 12;
+    const i = p & TLB_MASK;
+    this.fetchPage = -1;
+    if ((this.tlbEntry[i] & TLB_TAG) === p << 4) this.tlbEntry[i] = 0;
+  }
+
+  /** Drops every TLB entry. */
+  invalidateAll(): void {
+    this.fetchPage = -1;
+    this.tlbEntry.fill(0);
+  }
+
+  /** @internal Takes write rights away from every TLB entry that maps `frame` (it now holds code). */
+  revokeWrites(frame: HostFrame): void {
+    const entries = this.tlbEntry;
+    const frames = this.tlbFrame;
+    for (let i = 0; i < TLB_SIZE; i++) {
+      if (entries[i] & (T_WRITE_SUPER | T_WRITE_USER) && frames[i] === frame) {
+        entries[i] &= ~(T_WRITE_SUPER | T_WRITE_USER);
+      }
+    }
+  }
+
+  /**
+   * @internal The frame for an access to `linear`, from the TLB or the provider; raises #PF when the
+   * provider refuses. A cached entry lacking the right is asked about once more before faulting.
+   */
+  frameFor(linear: number, access: Access, user: boolean): HostFrame {
+    const p = linear >>> 12;
+    const i = p & TLB_MASK;
+    const need =
+      access === ACCESS_WRITE ? (user ? T_WRITE_USER : T_WRITE_SUPER) : user ? T_READ_USER : T_READ_SUPER;
+    if ((this.tlbEntry[i] & (TLB_TAG | need)) === ((p << 4) | need)) return this.tlbFrame[i];
+    const t = this.#translation;
+    t.frame = undefined;
+    t.writable = false;
+    t.user = false;
+    const result = this.translation.translate((linear & ~0xfff) >>> 0, access, user, t);
+    if (result !== 0) {
+      this.cr2 = linear >>> 0;
+      this.raise(VEC_PF, result & 0x7fff_ffff);
+    }
+    const frame = t.frame ?? UNBACKED_FRAME;
+    let bits = T_READ_SUPER;
+    if (t.user) bits |= T_READ_USER;
+    // No write rights are cached for a page holding decoded code: its writes must reach writeSlow.
+    if (t.writable && frame !== UNBACKED_FRAME && !this.decodeCache.pages.has(frame)) {
+      bits |= t.user ? T_WRITE_SUPER | T_WRITE_USER : T_WRITE_SUPER;
+    }
+    // The slot may hold another page; the fetch cache may point at the frame it replaces.
+    if ((this.tlbEntry[i] & TLB_TAG) !== p << 4) this.fetchPage = -1;
+    this.tlbEntry[i] = (p << 4) | bits;
+    this.tlbBytes[i] = frame.bytes;
+    this.tlbFrame[i] = frame;
+    return frame;
+  }
+
+  // --- Linear memory access --------------------------------------------------------------------
+  // Reads return unsigned bytes/words and signed dwords; the "W" reads check write rights (for
+  // read-modify-write, so the write that follows cannot fault after flags changed).
+
+  /** @internal */
+  rd8(lin: number): number {
+    const p = lin >>> 12;
+    const i = p & TLB_MASK;
+    const b = this.readBit;
+    if ((this.tlbEntry[i] & (TLB_TAG | b)) === ((p << 4) | b)) return this.tlbBytes[i][lin & 0xfff];
+    return this.readSlow(lin, 1, ACCESS_READ, this.cpl === 3);
+  }
+
+  /** @internal */
+  rd16(lin: number): number {
+    const p = lin >>> 12;
+    const o = lin & 0xfff;
+    const i = p & TLB_MASK;
+    const r = this.readBit;
+    if (o !== 0xfff && (this.tlbEntry[i] & (TLB_TAG | r)) === ((p << 4) | r)) {
+      const b = this.tlbBytes[i];
+      return b[o] | (b[o + 1] << 8);
+    }
+    return this.readSlow(lin, 2, ACCESS_READ, this.cpl === 3);
+  }
+
+  /** @internal */
+  rd32(lin: number): number {
+    const p = lin >>> 12;
+    const o = lin & 0xfff;
+    const i = p & TLB_MASK;
+    const r = this.readBit;
+    if (o <= 0xffc && (this.tlbEntry[i] & (TLB_TAG | r)) === ((p << 4) | r)) {
+      const b = this.tlbBytes[i];
+      return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
+    }
+    return this.readSlow(lin, 4, ACCESS_READ, this.cpl === 3);
+  }
+
+  /** @internal */
+  rd8w(lin: number): number {
+    const p = lin >>> 12;
+    const i = p & TLB_MASK;
+    const b = this.writeBit;
+    if ((this.tlbEntry[i] & (TLB_TAG | b)) === ((p << 4) | b)) return this.tlbBytes[i][lin & 0xfff];
+    return this.readSlow(lin, 1, ACCESS_WRITE, this.cpl === 3);
+  }
+
+  /** @internal */
+  rd16w(lin: number): number {
+    const p = lin >>> 12;
+    const o = lin & 0xfff;
+    const i = p & TLB_MASK;
+    const r = this.writeBit;
+    if (o !== 0xfff && (this.tlbEntry[i] & (TLB_TAG | r)) === ((p << 4) | r)) {
+      const b = this.tlbBytes[i];
+      return b[o] | (b[o + 1] << 8);
+    }
+    return this.readSlow(lin, 2, ACCESS_WRITE, this.cpl === 3);
+  }
+
+  /** @internal */
+  rd32w(lin: number): number {
+    const p = lin >>> 12;
+    const o = lin & 0xfff;
+    const i = p & TLB_MASK;
+    const r = this.writeBit;
+    if (o <= 0xffc && (this.tlbEntry[i] & (TLB_TAG | r)) === ((p << 4) | r)) {
+      const b = this.tlbBytes[i];
+      return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
+    }
+    return this.readSlow(lin, 4, ACCESS_WRITE, this.cpl === 3);
+  }
+
+  /** @internal */
+  wr8(lin: number, v: number): void {
+    const p = lin >>> 12;
+    const i = p & TLB_MASK;
+    const b = this.writeBit;
+    if ((this.tlbEntry[i] & (TLB_TAG | b)) === ((p << 4) | b)) this.tlbBytes[i][lin & 0xfff] = v;
+    else this.writeSlow(lin, 1, v, this.cpl === 3);
+  }
+
+  /** @internal */
+  wr16(lin: number, v: number): void {
+    const p = lin >>> 12;
+    const o = lin & 0xfff;
+    const i = p & TLB_MASK;
+    const r = this.writeBit;
+    if (o !== 0xfff && (this.tlbEntry[i] & (TLB_TAG | r)) === ((p << 4) | r)) {
+      const b = this.tlbBytes[i];
+      b[o] = v;
+      b[o + 1] = v >> 8;
+    } else this.writeSlow(lin, 2, v, this.cpl === 3);
+  }
+
+  /** @internal */
+  wr32(lin: number, v: number): void {
+    const p = lin >>> 12;
+    const o = lin & 0xfff;
+    const i = p & TLB_MASK;
+    const r = this.writeBit;
+    if (o <= 0xffc && (this.tlbEntry[i] & (TLB_TAG | r)) === ((p << 4) | r)) {
+      const b = this.tlbBytes[i];
+      b[o] = v;
+      b[o + 1] = v >> 8;
+      b[o + 2] = v >> 16;
+      b[o + 3] = v >> 24;
+    } else this.writeSlow(lin, 4, v, this.cpl === 3);
+  }
+
+  /** @internal A read with explicit access kind and privilege (page-crossing, system and fetch reads). */
+  readSlow(lin: number, size: number, access: Access, user: boolean): number {
+    const first = this.frameFor(lin, access, user);
+    const endLin = (lin + size - 1) | 0;
+    const second = (endLin ^ lin) >>> 12 !== 0 ? this.frameFor(endLin, access, user) : first;
+    let v = 0;
+    for (let i = 0; i < size; i++) {
+      const a = (lin + i) | 0;
+      const f = (a ^ lin) >>> 12 === 0 ? first : second;
+      v |= f.bytes[a & 0xfff] << (8 * i);
+    }
+    return size === 4 ? v : v >>> 0;
+  }
+
+  /** @internal A write with explicit privilege: both pages are checked before any byte is written. */
+  writeSlow(lin: number, size: number, v: number, user: boolean): void {
+    const first = this.frameFor(lin, ACCESS_WRITE, user);
+    const endLin = (lin + size - 1) | 0;
+    const second = (endLin ^ lin) >>> 12 !== 0 ? this.frameFor(endLin, ACCESS_WRITE, user) : first;
+    for (let i = 0; i < size; i++) {
+      const a = (lin + i) | 0;
+      const f = (a ^ lin) >>> 12 === 0 ? first : second;
+      // No RAM there: the write goes nowhere, as on a bus with nothing to answer it.
+      if (f !== UNBACKED_FRAME) f.bytes[a & 0xfff] = v >> (8 * i);
+    }
+    codeWritten(this, first);
+    if (second !== first) codeWritten(this, second);
+  }
+
+  /** @internal A supervisor-privilege read (descriptor tables, TSS), whatever the CPL. */
+  rdSystem32(lin: number): number {
+    return this.readSlow(lin, 4, ACCESS_READ, false);
+  }
+
+  // --- Segment-relative access -----------------------------------------------------------------
+
+  /** @internal */
+  readSeg8(seg: number, off: number): number {
+    return this.rd8(this.segLinear(seg, off, 1, false));
+  }
+  /** @internal */
+  readSeg16(seg: number, off: number): number {
+    return this.rd16(this.segLinear(seg, off, 2, false));
+  }
+  /** @internal */
+  readSeg32(seg: number, off: number): number {
+    return this.rd32(this.segLinear(seg, off, 4, false));
+  }
+  /** @internal */
+  writeSeg8(seg: number, off: number, v: number): void {
+    this.wr8(this.segLinear(seg, off, 1, true), v);
+  }
+  /** @internal */
+  writeSeg16(seg: number, off: number, v: number): void {
+    this.wr16(this.segLinear(seg, off, 2, true), v);
+  }
+  /** @internal */
+  writeSeg32(seg: number, off: number, v: number): void {
+    this.wr32(this.segLinear(seg, off, 4, true), v);
+  }
+
+  // --- Instruction fetch -----------------------------------------------------------------------
+
+  /**
+   * @internal Fetches the next instruction byte. The page holding EIP is cached (`fetchPage`); the
+   * cache is dropped whenever CS, CPL or the TLB change, so the checks made when it was filled stay
+   * valid. The CS limit is checked on every byte.
+   */
+  fetch8(): number {
+    const off = this.eip;
+    const lin = (this.segBase[SEG_CS] + off) | 0;
+    if (lin >>> 12 === this.fetchPage && off >>> 0 <= this.segLimit[SEG_CS]) {
+      this.eip = (off + 1) | 0;
+      return this.fetchBytes[lin & 0xfff];
+    }
+    return this.#fetchSlow(off, lin);
+  }
+
+  #fetchSlow(off: number, lin: number): number {
+    if (off >>> 0 > this.segLimit[SEG_CS]) this.gp(0);
+    const frame = this.frameFor(lin, ACCESS_FETCH, this.cpl === 3);
+    this.fetchPage = lin >>> 12;
+    this.fetchBytes = frame.bytes;
+    this.codePage = frame === UNBACKED_FRAME ? undefined : claimCodePage(this, frame);
+    this.eip = (off + 1) | 0;
+    return frame.bytes[lin & 0xfff];
+  }
+
+  /** @internal */
+  fetch16(): number {
+    const lo = this.fetch8();
+    return lo | (this.fetch8() << 8);
+  }
+
+  /** @internal */
+  fetch32(): number {
+    const lo = this.fetch16();
+    return lo | (this.fetch16() << 16);
+  }
+
+  // --- Stack -----------------------------------------------------------------------------------
+
+  /** @internal Stack offset `delta` bytes above the current stack pointer (SP-wrapped for 16-bit stacks). */
+  stackOffset(delta: number): number {
+    const sp = this.regs[REG_ESP];
+    return this.stack32 ? (sp + delta) | 0 : (sp + delta) & 0xffff;
+  }
+
+  /** @internal Sets ESP (or SP) to the current value plus `delta`. */
+  adjustStack(delta: number): void {
+    if (this.stack32) this.regs[REG_ESP] = (this.regs[REG_ESP] + delta) | 0;
+    else this.setReg16(REG_ESP, this.regs[REG_ESP] + delta);
+  }
+
+  /** @internal */
+  push32(v: number): void {
+    const off = this.stackOffset(-4);
+    this.wr32(this.segLinear(SEG_SS, off, 4, true), v);
+    this.adjustStack(-4);
+  }
+
+  /** @internal */
+  push16(v: number): void {
+    const off = this.stackOffset(-2);
+    this.wr16(this.segLinear(SEG_SS, off, 2, true), v);
+    this.adjustStack(-2);
+  }
+
+  /** @internal Pushes with the current operand size. */
+  push(v: number): void {
+    if (this.o32) this.push32(v);
+    else this.push16(v);
+  }
+
+  /** @internal Reads the stack at `delta` above the stack pointer without popping. */
+  peek(delta: number, size: number): number {
+    const off = this.stackOffset(delta);
+    const lin = this.segLinear(SEG_SS, off, size, false);
+    return size === 4 ? this.rd32(lin) : this.rd16(lin);
+  }
+
+  /** @internal Pops with the current operand size. */
+  pop(): number {
+    const size = this.o32 ? 4 : 2;
+    const v = this.peek(0, size);
+    this.adjustStack(size);
+    return v;
+  }
+
+  // --- Running ---------------------------------------------------------------------------------
+
+  /** Executes one instruction. Undefined when it completed or its exception was delivered through the IDT. */
+  step(): CpuExit | undefined {
+    const exit = this.#runSome(1);
+    return exit === EXIT_BUDGET ? undefined : exit;
+  }
+
+  /** Executes until `budget` instructions completed or an exit happened. */
+  run(budget: number): CpuExit {
+    let left = Math.max(0, Math.floor(budget));
+    while (true) {
+      if (this.control !== undefined && Atomics.load(this.control, CONTROL_STOP) !== 0) return EXIT_STOP;
+      if (left <= 0) return EXIT_BUDGET;
+      const chunk = left < CONTROL_CHECK_INTERVAL ? left : CONTROL_CHECK_INTERVAL;
+      const before = this.icount;
+      const exit = this.#runSome(chunk);
+      left -= Math.max(1, this.icount - before);
+      if (exit !== EXIT_BUDGET) return exit;
+    }
+  }
+
+  /**
+   * Delivers external interrupt `vector` through the IDT now (no gate-DPL check, no error code), as the
+   * hardware does at an instruction boundary; an exit vector exits instead. The caller checks IF.
+   */
+  interrupt(vector: number): CpuExit | undefined {
+    this.instrStart = this.eip;
+    return deliverExternal(this, vector & 0xff);
+  }
+
+  /** Runs up to `count` instructions; returns EXIT_BUDGET when they all completed. */
+  #runSome(count: number): CpuExit {
+    let done = 0;
+    while (done < count) {
+      try {
+        for (; done < count; done++) {
+          this.instrStart = this.eip;
+          if (!loadDecoded(this)) decode(this);
+          execute(this);
+          this.icount++;
+          if (this.stopRequested) {
+            this.stopRequested = false;
+            return EXIT_STOP;
+          }
+        }
+      } catch (e) {
+        if (e === EXIT) {
+          this.icount++;
+          return this.pendingExit;
+        }
+        if (e !== FAULT) throw e;
+        this.eip = this.instrStart;
+        const exit = deliverFault(this, this.pendingVector, this.pendingError);
+        if (exit !== undefined) return exit;
+        done++;
+      }
+    }
+    return EXIT_BUDGET;
+  }
+
+  /**
+   * Asks the CPU to end the current run with `{kind: 'stop'}` as soon as the current instruction
+   * completes. Meant for port-I/O handlers (a device that wants the embedder's attention now, a
+   * debug-exit port); other threads use the control block instead.
+   */
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+
+  /** @internal Set by {@link Cpu.requestStop}; checked after every instruction. */
+  stopRequested = false;
+
+  /** @internal Exit objects without payload. */
+  static readonly EXIT_HALT = EXIT_HALT;
+  /** @internal */
+  static readonly EXIT_TRIPLE = EXIT_TRIPLE;
+}
+
+/** A CPU in flat 32-bit protected mode, CPL 0, paging off, CS/DS/ES/SS/FS/GS base 0 limit 4 GiB, eflags 0x2. */
+export function createFlatCpu(
+  memory: PhysicalMemory,
+  options: { io?: PortIo; control?: Int32Array } = {},
+): Cpu {
+  const cpu = new Cpu({ memory, io: options.io, control: options.control });
+  const data = flatAttributes(0x3, 0);
+  cpu.setSegment(SEG_CS, { selector: 0x08, base: 0, limit: 0xffff_ffff, attributes: flatAttributes(0xb, 0) });
+  for (const seg of [SEG_ES, SEG_SS, SEG_DS, SEG_FS, SEG_GS]) {
+    cpu.setSegment(seg, { selector: 0x10, base: 0, limit: 0xffff_ffff, attributes: data });
+  }
+  cpu.setEflags(0x2);
+  return cpu;
+}
