@@ -21,21 +21,11 @@ import {
 } from '@lguest/abi';
 import { BlockDevice } from '@lguest/devices';
 import { expect, it } from 'vitest';
+import { seededRandom } from '../../../tools/testing/random.js';
 import { TestGuest } from '../test/guest-driver.js';
 
 const ITERATIONS = 3000;
 const SECTORS = 16;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Splits `bytes` into 1–3 pieces at random points. */
 function split(bytes: Uint8Array, int: (n: number) => number): Uint8Array[] {
@@ -52,7 +42,7 @@ function split(bytes: Uint8Array, int: (n: number) => number): Uint8Array[] {
 }
 
 it(`answers ${ITERATIONS} random requests exactly as a model of the disk predicts`, () => {
-  const random = prng(0xb10c);
+  const random = seededRandom(0xb10c);
   const int = (n: number) => Math.floor(random() * n);
   const dir = mkdtempSync(join(tmpdir(), 'lguest-block-fuzz-'));
   try {

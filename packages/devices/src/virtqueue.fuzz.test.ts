@@ -13,26 +13,15 @@ import {
 } from '@lguest/abi';
 import { featureBit, LocalTransport, Virtqueue } from '@lguest/devices';
 import { expect, it } from 'vitest';
+import { seededRandom } from '../../../tools/testing/random.js';
 
 const ITERATIONS = 20_000;
 const MEMORY = 64 * 1024;
 const RING = 0x8000;
 const TABLES = 0x2000;
 
-/** mulberry32: a small seeded PRNG, so a failure replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 it(`survives ${ITERATIONS} random vrings with a kill or valid completions`, () => {
-  const random = prng(0x1a9e57);
+  const random = seededRandom(0x1a9e57);
   const int = (n: number) => Math.floor(random() * n);
   const memory = new GuestMemory(new SharedArrayBuffer(MEMORY));
   const scratch = new Uint8Array(64);

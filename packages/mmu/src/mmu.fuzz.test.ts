@@ -23,6 +23,7 @@ import {
 } from '@lguest/abi';
 import { ACCESS_READ, ACCESS_WRITE, type Access, createTranslation, PF_USER, PF_WRITE } from '@lguest/x86';
 import { expect, it } from 'vitest';
+import { seededRandom } from '../../../tools/testing/random.js';
 import { BAD_GPA, FrameOverlay, type FrameSource, ShadowMmu } from './index.js';
 
 // CI runs 100,000 operations; MMU_FUZZ_OPS and MMU_FUZZ_SEED allow longer or different runs by hand.
@@ -38,18 +39,6 @@ const PDE_INDICES = [0, 1, 0x2ff, 0x300, 0x301, 0x3fe, 0x3ff];
 const KERNEL_INDEX = 0x300;
 const SWITCHER = 0xffc0_0000;
 const SLOTS = 4;
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ModelSlot {
   tag: number;
@@ -147,7 +136,7 @@ it(
   `survives ${OPS} random operations and never grants what the guest did not allow`,
   { timeout: 120_000 },
   () => {
-    const rnd = prng(SEED);
+    const rnd = seededRandom(SEED);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
     const chance = (p: number) => rnd() < p;
     const kills = new Map<string, number>();
