@@ -20,6 +20,7 @@ describe('the lguest command line', () => {
       verbosity: 0,
       blocks: [],
       rng: false,
+      devices: [],
       initrd: undefined,
       username: undefined,
       memoryMiB: 64,
@@ -31,10 +32,22 @@ describe('the lguest command line', () => {
   it('keeps repeated --block options in order and accepts unambiguous prefixes', () => {
     const o = launch(['--block=a.img', '--bl=b.img', '--rn', '--init=rd', '--user=nobody', '-v', '32', 'k']);
     expect(o.blocks).toEqual(['a.img', 'b.img']);
+    expect(o.devices).toEqual([
+      { kind: 'block', path: 'a.img' },
+      { kind: 'block', path: 'b.img' },
+      { kind: 'rng' },
+    ]);
     expect(o.rng).toBe(true);
     expect(o.initrd).toBe('rd');
     expect(o.username).toBe('nobody');
     expect(o.verbosity).toBe(1);
+  });
+
+  it('keeps --block and --rng in command-line order, one entropy device per --rng', () => {
+    const o = launch(['--rng', '--block=x.img', '--rng', '8', 'k']);
+    expect(o.devices).toEqual([{ kind: 'rng' }, { kind: 'block', path: 'x.img' }, { kind: 'rng' }]);
+    expect(o.blocks).toEqual(['x.img']);
+    expect(o.rng).toBe(true);
   });
 
   it('counts -vv and --verbose twice as the second trace level', () => {
@@ -58,6 +71,8 @@ describe('the lguest command line', () => {
     expect(error(['--frobnicate', '64', 'k'])).toMatch(/unrecognized option '--frobnicate'/);
     expect(error(['--ve', '64', 'k'])).toMatch(/ambiguous/);
     expect(error(['--block', '64', 'k'])).toMatch(/requires a value/);
+    expect(error(['--block=', '64', 'k'])).toMatch(/needs a file name/);
+    expect(error(['--initrd=', '64', 'k'])).toMatch(/needs a file name/);
     expect(error(['--rng=1', '64', 'k'])).toMatch(/doesn't allow a value/);
     expect(error(['-x', '64', 'k'])).toMatch(/invalid option/);
     expect(error(['64'])).toMatch(/expected <mem-in-MiB>/);

@@ -9,12 +9,19 @@
  * (`--user`, `--verb`). Everything after the kernel file is the guest's command line.
  */
 
+/** One device option, in the order it was given: devices are created in that order (§10.1). */
+export type DeviceOption = { readonly kind: 'block'; readonly path: string } | { readonly kind: 'rng' };
+
 /** What the command line asked for. */
 export interface LaunchOptions {
   /** 0 quiet, 1 `--verbose`, 2 `-vv`. */
   readonly verbosity: number;
+  /** The `--block` files, in order. */
   readonly blocks: readonly string[];
+  /** True if `--rng` was given. */
   readonly rng: boolean;
+  /** Every `--block` and `--rng`, in command-line order (each `--rng` adds an entropy device, as in the reference tool). */
+  readonly devices: readonly DeviceOption[];
   readonly initrd: string | undefined;
   readonly username: string | undefined;
   readonly memoryMiB: number;
@@ -80,6 +87,7 @@ const MIB_PATTERN = /^[0-9]+$/;
 export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   let verbosity = 0;
   const blocks: string[] = [];
+  const devices: DeviceOption[] = [];
   let rng = false;
   let initrd: string | undefined;
   let username: string | undefined;
@@ -106,11 +114,14 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
         case 'block':
           if (value === '') return { kind: 'error', message: "option '--block' needs a file name" };
           blocks.push(value as string);
+          devices.push({ kind: 'block', path: value as string });
           break;
         case 'rng':
           rng = true;
+          devices.push({ kind: 'rng' });
           break;
         case 'initrd':
+          if (value === '') return { kind: 'error', message: "option '--initrd' needs a file name" };
           initrd = value;
           break;
         case 'username':
@@ -155,6 +166,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       verbosity: Math.min(verbosity, 2),
       blocks,
       rng,
+      devices,
       initrd,
       username,
       memoryMiB: Number(mem),
