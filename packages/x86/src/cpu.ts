@@ -9,11 +9,34 @@
  *
  * Memory is reached only through a TLB of `linear page → host frame + rights`, filled from a
  * {@link TranslationProvider}; with no provider given, the i386 page walker of `page-walker.ts`
- * (which is also "paging off": linear = physical) is used.
+ * (which is also "paging off": linear = physical) is used. The register, segment and control-register
+ * names and the embedder-facing types are in `cpu-interface.ts`, re-exported here.
  */
 import type { HostFrame } from '@lguest/abi';
+import {
+  CONTROL_CHECK_INTERVAL,
+  CONTROL_STOP,
+  type CpuExit,
+  type CpuOptions,
+  CR0_ET,
+  CR0_PE,
+  CR0_PG,
+  CR0_WP,
+  CR4_PSE,
+  type PhysicalMemory,
+  type PortIo,
+  REG_ESP,
+  SEG_CS,
+  SEG_DS,
+  SEG_ES,
+  SEG_FS,
+  SEG_GS,
+  SEG_SS,
+  type SegmentState,
+  type TableRegister,
+} from './cpu-interface.js';
 import { type CpuidTable, DEFAULT_CPUID } from './cpuid.js';
-import { type CodePage, claimCodePage, codeWritten, DecodeCache, loadDecoded } from './decode-cache.js';
+import { type CodePage, claimCodePage, codeWritten, DecodeCache, findDecoded } from './decode-cache.js';
 import { decode } from './decoder.js';
 import { Descriptor, type DescriptorSource, flatAttributes } from './descriptors.js';
 import { execute } from './execute.js';
@@ -33,86 +56,10 @@ import {
   type TranslationProvider,
 } from './translation.js';
 import { UNBACKED_FRAME } from './unbacked.js';
+
+export * from './cpu-interface.js';
+
 import type { X87Host, X87Unit } from './x87-seam.js';
-
-export const REG_EAX = 0;
-export const REG_ECX = 1;
-export const REG_EDX = 2;
-export const REG_EBX = 3;
-export const REG_ESP = 4;
-export const REG_EBP = 5;
-export const REG_ESI = 6;
-export const REG_EDI = 7;
-
-export const SEG_ES = 0;
-export const SEG_CS = 1;
-export const SEG_SS = 2;
-export const SEG_DS = 3;
-export const SEG_FS = 4;
-export const SEG_GS = 5;
-
-/** Port I/O handlers: IN returns the value read (low `size` bytes used), OUT receives it. */
-export interface PortIo {
-  in(port: number, size: 1 | 2 | 4): number;
-  out(port: number, size: 1 | 2 | 4, value: number): void;
-}
-
-/** Physical memory by page frame number. `GuestMemory` satisfies it. */
-export interface PhysicalMemory {
-  frame(pfn: number): HostFrame | undefined;
-}
-
-/** Why `run()`/`step()` stopped. */
-export type CpuExit =
-  | { kind: 'vector'; vector: number; errorCode: number | undefined; cr2: number; eip: number }
-  | { kind: 'stop' }
-  | { kind: 'halt' }
-  | { kind: 'triple-fault' }
-  | { kind: 'budget' };
-
-/**
- * Layout of the shared control block (an `Int32Array`, usually over a `SharedArrayBuffer`): the CPU
- * reads word {@link CONTROL_STOP} with `Atomics.load` when `run()` starts and at least every
- * {@link CONTROL_CHECK_INTERVAL} instructions, and returns `{kind: 'stop'}` while it is non-zero.
- * The CPU never writes the block; whoever set the word clears it.
- */
-export const CONTROL_STOP = 0;
-/** Words in the control block the CPU reads. */
-export const CONTROL_WORDS = 1;
-/** Maximum number of instructions between two checks of the control block. */
-export const CONTROL_CHECK_INTERVAL = 1024;
-
-/** The hidden and visible parts of one segment register. */
-export interface SegmentState {
-  selector: number;
-  base: number;
-  /** Byte-granular limit. */
-  limit: number;
-  /** Descriptor attribute bits, see {@link Descriptor.attributes}. */
-  attributes: number;
-}
-
-/** A descriptor-table register (GDTR, IDTR) or the hidden part of LDTR/TR. */
-export interface TableRegister {
-  selector: number;
-  base: number;
-  limit: number;
-}
-
-/** Options for {@link Cpu}. */
-export interface CpuOptions {
-  memory: PhysicalMemory;
-  /** Linear → physical translation. Default: the i386 page walker over `memory`. */
-  translation?: TranslationProvider;
-  io?: PortIo;
-  /** The shared control block, see {@link CONTROL_STOP}. */
-  control?: Int32Array;
-  /**
-   * The x87 unit. Default: a fresh `X87` (`fpu/x87.ts`); `null` for a CPU without one (ESC opcodes
-   * then raise #NM when CR0.EM/TS say so, else #UD).
-   */
-  fpu?: X87Unit | null;
-}
 
 const NO_IO: PortIo = {
   in: () => 0xffff_ffff,
@@ -129,25 +76,20 @@ const TLB_SIZE = 1 << 14;
 const TLB_MASK = TLB_SIZE - 1;
 /** The page-number part of a TLB entry (`page << 4 | rights`). */
 const TLB_TAG = 0xff_fff0;
+/**
+ * Entry bit: `tlbWords` holds a 32-bit view of the frame, so aligned dword accesses are one load or
+ * store. Only on a little-endian host (the guest's byte order) and for a frame at a 4-byte-aligned
+ * offset of its buffer.
+ */
+const T_WORDS = 1 << 24;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const EMPTY_WORDS = new Int32Array(0);
 const EMPTY_BYTES = new Uint8Array(0);
 
 const EXIT_STOP: CpuExit = Object.freeze({ kind: 'stop' });
 const EXIT_HALT: CpuExit = Object.freeze({ kind: 'halt' });
 const EXIT_TRIPLE: CpuExit = Object.freeze({ kind: 'triple-fault' });
 const EXIT_BUDGET: CpuExit = Object.freeze({ kind: 'budget' });
-
-/** CR0 bits. */
-export const CR0_PE = 1 << 0;
-export const CR0_MP = 1 << 1;
-export const CR0_EM = 1 << 2;
-export const CR0_TS = 1 << 3;
-export const CR0_ET = 1 << 4;
-export const CR0_NE = 1 << 5;
-export const CR0_WP = 1 << 16;
-export const CR0_PG = 1 << 31;
-/** CR4 bits. */
-export const CR4_TSD = 1 << 2;
-export const CR4_PSE = 1 << 4;
 
 /** An i686 CPU in protected mode. Real mode and virtual-8086 mode are not implemented. */
 export class Cpu {
@@ -229,6 +171,18 @@ export class Cpu {
   readonly tlbEntry = new Int32Array(TLB_SIZE);
   /** @internal Frame bytes per slot. */
   readonly tlbBytes: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(EMPTY_BYTES);
+  /** @internal The same frames as dwords, valid where the entry has T_WORDS. */
+  readonly tlbWords: Int32Array[] = new Array<Int32Array>(TLB_SIZE).fill(EMPTY_WORDS);
+  /** Dword views of the frames this CPU has mapped, made once per frame. */
+  readonly #words = new WeakMap<HostFrame, Int32Array>();
+  /**
+   * @internal Slots filled since the last full flush, in `tlbFilled[0 … tlbFilledCount)` (a slot
+   * emptied by `invalidatePage` and filled again appears twice; at TLB_SIZE the list stops growing
+   * and the next flush clears everything).
+   */
+  readonly tlbFilled = new Int32Array(TLB_SIZE);
+  /** @internal */
+  tlbFilledCount = 0;
   /** @internal Frames per slot. */
   readonly tlbFrame: HostFrame[] = new Array<HostFrame>(TLB_SIZE).fill(UNBACKED_FRAME);
   readonly #translation = createTranslation();
@@ -246,6 +200,8 @@ export class Cpu {
   fetchPage = -1;
   /** @internal Bytes of the cached code page. */
   fetchBytes: Uint8Array = EMPTY_BYTES;
+  /** @internal The whole of the cached code page lies within the CS limit. */
+  fetchInLimit = false;
 
   // --- Decoded instruction (filled by decoder.ts) ------------------------------------------------
   /** @internal EIP of the instruction being executed. */
@@ -536,7 +492,12 @@ export class Cpu {
   /** Drops every TLB entry. */
   invalidateAll(): void {
     this.fetchPage = -1;
-    this.tlbEntry.fill(0);
+    // A CR3 load flushes everything, and a kernel does that on every context switch: clearing only
+    // the slots filled since the last flush keeps it cheap when few were.
+    const n = this.tlbFilledCount;
+    if (n >= TLB_SIZE >> 2) this.tlbEntry.fill(0);
+    else for (let k = 0; k < n; k++) this.tlbEntry[this.tlbFilled[k]] = 0;
+    this.tlbFilledCount = 0;
   }
 
   /** @internal Takes write rights away from every TLB entry that maps `frame` (it now holds code). */
@@ -577,11 +538,26 @@ export class Cpu {
       bits |= t.user ? T_WRITE_SUPER | T_WRITE_USER : T_WRITE_SUPER;
     }
     // The slot may hold another page; the fetch cache may point at the frame it replaces.
-    if ((this.tlbEntry[i] & TLB_TAG) !== p << 4) this.fetchPage = -1;
+    if (i === (this.fetchPage & TLB_MASK) && (this.tlbEntry[i] & TLB_TAG) !== p << 4) this.fetchPage = -1;
+    if (this.tlbEntry[i] === 0 && this.tlbFilledCount < TLB_SIZE) this.tlbFilled[this.tlbFilledCount++] = i;
+    const words = this.#wordsOf(frame);
+    if (words !== undefined) bits |= T_WORDS;
     this.tlbEntry[i] = (p << 4) | bits;
     this.tlbBytes[i] = frame.bytes;
+    this.tlbWords[i] = words ?? EMPTY_WORDS;
     this.tlbFrame[i] = frame;
     return frame;
+  }
+
+  #wordsOf(frame: HostFrame): Int32Array | undefined {
+    const bytes = frame.bytes;
+    if (!LITTLE_ENDIAN || (bytes.byteOffset & 3) !== 0 || bytes.length < 4096) return undefined;
+    let words = this.#words.get(frame);
+    if (words === undefined) {
+      words = new Int32Array(bytes.buffer, bytes.byteOffset, 1024);
+      this.#words.set(frame, words);
+    }
+    return words;
   }
 
   // --- Linear memory access --------------------------------------------------------------------
@@ -616,7 +592,9 @@ export class Cpu {
     const o = lin & 0xfff;
     const i = p & TLB_MASK;
     const r = this.readBit;
-    if (o <= 0xffc && (this.tlbEntry[i] & (TLB_TAG | r)) === ((p << 4) | r)) {
+    const e = this.tlbEntry[i];
+    if (o <= 0xffc && (e & (TLB_TAG | r)) === ((p << 4) | r)) {
+      if ((o & 3) === 0 && (e & T_WORDS) !== 0) return this.tlbWords[i][o >> 2];
       const b = this.tlbBytes[i];
       return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
     }
@@ -651,7 +629,9 @@ export class Cpu {
     const o = lin & 0xfff;
     const i = p & TLB_MASK;
     const r = this.writeBit;
-    if (o <= 0xffc && (this.tlbEntry[i] & (TLB_TAG | r)) === ((p << 4) | r)) {
+    const e = this.tlbEntry[i];
+    if (o <= 0xffc && (e & (TLB_TAG | r)) === ((p << 4) | r)) {
+      if ((o & 3) === 0 && (e & T_WORDS) !== 0) return this.tlbWords[i][o >> 2];
       const b = this.tlbBytes[i];
       return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
     }
@@ -686,7 +666,12 @@ export class Cpu {
     const o = lin & 0xfff;
     const i = p & TLB_MASK;
     const r = this.writeBit;
-    if (o <= 0xffc && (this.tlbEntry[i] & (TLB_TAG | r)) === ((p << 4) | r)) {
+    const e = this.tlbEntry[i];
+    if (o <= 0xffc && (e & (TLB_TAG | r)) === ((p << 4) | r)) {
+      if ((o & 3) === 0 && (e & T_WORDS) !== 0) {
+        this.tlbWords[i][o >> 2] = v;
+        return;
+      }
       const b = this.tlbBytes[i];
       b[o] = v;
       b[o + 1] = v >> 8;
@@ -778,6 +763,11 @@ export class Cpu {
     const frame = this.frameFor(lin, ACCESS_FETCH, this.cpl === 3);
     this.fetchPage = lin >>> 12;
     this.fetchBytes = frame.bytes;
+    // CS offsets of the page's first and last bytes; a page whose offsets wrap around 4 GiB keeps the
+    // per-instruction limit check.
+    const pageStart = (off >>> 0) - (lin & 0xfff);
+    const pageEnd = pageStart + 0xfff;
+    this.fetchInLimit = pageStart >= 0 && pageEnd <= this.segLimit[SEG_CS];
     this.codePage = frame === UNBACKED_FRAME ? undefined : claimCodePage(this, frame);
     this.eip = (off + 1) | 0;
     return frame.bytes[lin & 0xfff];
@@ -881,9 +871,16 @@ export class Cpu {
     while (done < count) {
       try {
         for (; done < count; done++) {
-          this.instrStart = this.eip;
-          if (!loadDecoded(this)) decode(this);
-          execute(this);
+          const eip = this.eip;
+          this.instrStart = eip;
+          const d = findDecoded(this);
+          if (d !== undefined) {
+            this.eip = (eip + d.length) | 0;
+            d.run(this, d);
+          } else {
+            decode(this);
+            execute(this);
+          }
           this.icount++;
           if (this.stopRequested) {
             this.stopRequested = false;

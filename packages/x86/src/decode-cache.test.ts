@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CR0_PG, REG_EAX, REG_ECX, REG_EDX, REG_ESI } from './cpu.js';
-import { dd, machine } from './test-machine.js';
+import { dd, exitBits, machine } from './test-machine.js';
 
 const HLT = 0xf4;
 
@@ -13,6 +13,20 @@ describe('the decoded-instruction cache', () => {
     m.run();
     expect(m.cpu.regs[REG_EAX]).toBe(36);
     expect(m.cpu.regs[REG_ESI]).toBe(8);
+  });
+
+  it('checks the CS limit for a replayed instruction once a limit cuts its page', () => {
+    // nop; nop; mov eax, 7 (0x1002–0x1006); hlt — recorded under a flat CS, then replayed under a CS
+    // whose limit (0x1004) ends inside the mov.
+    const m = machine([0x90, 0x90, 0xb8, ...dd(7), HLT]);
+    expect(m.run()).toEqual({ kind: 'halt' });
+    const cs = m.cpu.getSegment(1);
+    m.cpu.setSegment(1, { ...cs, limit: 0x1004 });
+    m.cpu.setExitVectors(exitBits(13));
+    m.cpu.regs[REG_EAX] = 0;
+    m.cpu.eip = 0x1000;
+    expect(m.cpu.run(10)).toEqual({ kind: 'vector', vector: 13, errorCode: 0, cr2: 0, eip: 0x1002 });
+    expect(m.cpu.regs[REG_EAX]).toBe(0);
   });
 
   it('sees the CPU rewrite an instruction it already executed on the same page', () => {

@@ -14,7 +14,7 @@
  */
 import type { HostFrame } from '@lguest/abi';
 import type { Cpu } from './cpu.js';
-import { computeEa } from './decoder.js';
+import { type Runner, replayGeneric, selectRunner } from './fast-paths.js';
 
 /** Records made before everything is dropped and decoding starts afresh. */
 const MAX_RECORDS = 1 << 18;
@@ -45,6 +45,10 @@ export class Decoded {
   length = 0;
   /** CS.D when it was decoded: the same bytes mean something else in a 16-bit code segment. */
   code32 = true;
+  /** A parameter of `run` (an ALU operation, a register, a condition), see `fast-paths.ts`. */
+  arg = 0;
+  /** Executes this instruction (EIP already after it): a specialised form or the generic replay. */
+  run: Runner = replayGeneric;
 }
 
 /** The records of one physical page, by offset. */
@@ -114,53 +118,34 @@ export function codeWritten(c: Cpu, frame: HostFrame): void {
 }
 
 /**
- * Replays the decoded instruction at CS:EIP if the current code page has one; returns false when the
- * instruction must be decoded (and remembers where to store the record).
+ * The decoded record for the instruction at CS:EIP, if the current code page has a valid one; else
+ * undefined, after noting where the decoder should store the record it is about to make.
  */
-export function loadDecoded(c: Cpu): boolean {
+export function findDecoded(c: Cpu): Decoded | undefined {
   const page = c.codePage;
   const off = c.eip;
   const lin = (c.segBase[1] + off) | 0;
   if (page === undefined || lin >>> 12 !== c.fetchPage) {
     c.recordSlot = -1;
-    return false;
+    return undefined;
   }
   if (page.generations[page.index] !== page.generation) {
     claimCodePage(c, page.frame);
     c.recordSlot = lin & 0xfff;
-    return false;
+    return undefined;
   }
   const d = page.records[lin & 0xfff];
   if (d === undefined || d.code32 !== c.code32) {
     c.recordSlot = lin & 0xfff;
-    return false;
+    return undefined;
   }
-  // The whole instruction must lie within the CS limit (the decoder raises the #GP otherwise).
-  if ((off + d.length - 1) >>> 0 > c.segLimit[1]) {
+  // The whole instruction must lie within the CS limit (the decoder raises the #GP otherwise); when
+  // the whole code page does, nothing on it can cross the limit.
+  if (!c.fetchInLimit && (off + d.length - 1) >>> 0 > c.segLimit[1]) {
     c.recordSlot = -1;
-    return false;
+    return undefined;
   }
-  c.op = d.op;
-  c.modrm = d.modrm;
-  c.reg = d.reg;
-  c.rm = d.rm;
-  c.o32 = d.o32;
-  c.a32 = d.a32;
-  c.lock = d.lock;
-  c.rep = d.rep;
-  c.segOverride = d.segOverride;
-  c.imm = d.imm;
-  c.imm2 = d.imm2;
-  if (d.memory) {
-    c.eaSeg = d.eaSeg;
-    c.eaBase = d.eaBase;
-    c.eaIndex = d.eaIndex;
-    c.eaScale = d.eaScale;
-    c.eaDisp = d.eaDisp;
-    computeEa(c);
-  }
-  c.eip = (off + d.length) | 0;
-  return true;
+  return d;
 }
 
 /** Stores the instruction just decoded (from `c.instrStart`) as a record, when it lies in one page. */
@@ -196,5 +181,6 @@ export function storeDecoded(c: Cpu, hasMemoryOperand: boolean): void {
   d.imm2 = c.imm2;
   d.length = length;
   d.code32 = c.code32;
+  d.run = selectRunner(d);
   page.records[slot] = d;
 }

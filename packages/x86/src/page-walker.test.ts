@@ -148,6 +148,35 @@ describe('the i386 page walker', () => {
     expect(m.cpu.regs[REG_EBX]).toBe(1);
   });
 
+  it('forgets every cached translation at a CR3 load, however many slots were filled', () => {
+    // Identity-map 28 MiB; read `count` pages (filling that many TLB slots), point their PTEs at a
+    // marker page, reload CR3 and read them again. 10 pages clear slot by slot, 6000 clear the whole
+    // TLB; a slot emptied by INVLPG and filled again is in the list twice.
+    for (const count of [10, 6000]) {
+      const m = machine([HLT], { memBytes: 32 << 20 });
+      const tables = 7;
+      for (let t = 0; t < tables; t++) {
+        m.memory.write32(PD + t * 4, (PT + t * 0x1000) | 7);
+        for (let i = 0; i < 1024; i++) m.memory.write32(PT + t * 0x1000 + i * 4, ((t * 1024 + i) << 12) | 7);
+      }
+      const marker = 0x20_000;
+      m.memory.write32(marker, 0x1234_5678);
+      m.cpu.cr3 = PD;
+      m.cpu.cr0 = m.cpu.cr0 | CR0_PG;
+      const first = 0x100;
+      for (let p = first; p < first + count; p++) m.cpu.rd32(p << 12);
+      m.cpu.invalidatePage(first << 12);
+      m.cpu.rd32(first << 12);
+      for (let p = first; p < first + count; p++) m.memory.write32(PT + p * 4, marker | 7);
+      expect(m.cpu.rd32(first << 12)).toBe(0); // still cached, as on hardware
+      m.cpu.cr3 = PD;
+      for (let p = first; p < first + count; p++) {
+        if (m.cpu.rd32(p << 12) !== 0x1234_5678)
+          throw new Error(`page 0x${p.toString(16)} kept its old frame`);
+      }
+    }
+  });
+
   it('maps 4 MiB pages when CR4.PSE is set', () => {
     const m = machine([0xa1, 0x34, 0x12, 0x40, 0x00, HLT], { memBytes: 8 << 20 }); // mov eax,[0x401234]
     pageTables(m.memory);

@@ -2,9 +2,9 @@
  * Differential test: replays the cases recorded on a real processor (x87-vectors.json, produced by
  * native/gen-vectors.sh) through `X87` and compares the FNSAVE image taken afterwards, the stored memory,
  * EFLAGS of FCOMI and AX of FNSTSW. Everything is compared bit for bit except the results of the
- * transcendental functions, which the processor itself does not round correctly: README.md documents
- * them as within two 80-bit ulps (2^-50 for trigonometric arguments of 2^32 and more; C1 and UE not
- * compared). X87_VECTORS=<file> replays another generated file; X87_DUMP=<file> writes every mismatch.
+ * transcendental functions, which the processor itself does not round correctly: the package README
+ * ("The x87 FPU") documents them as within two 80-bit ulps (2^-50 for trigonometric arguments of 2^32
+ * and more; C1 and UE not compared). X87_VECTORS=<file> replays another generated file; X87_DUMP=<file> writes every mismatch.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -245,7 +245,7 @@ function check(c: Case, got: ReturnType<typeof replay>): string {
         continue;
       }
       // Transcendental results are judged relative to the processor's: within 2^-62 (two 80-bit ulps),
-      // but 2^-50 for a trigonometric argument of 2^32 or more (see README.md: reduction of huge arguments).
+      // but 2^-50 for a trigonometric argument of 2^32 or more (package README, x87 precision).
       const bits = TRIG.has(c.op) && c.a !== undefined && exponentOf(c.a) >= 32 ? 50 : 62;
       if (!close(got.st[r], c.st[r], bits)) problems.push(`st${r} ${got.st[r]} want ${c.st[r]}`);
     }

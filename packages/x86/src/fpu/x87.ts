@@ -9,6 +9,8 @@
  * arithmetic is in x87-arith.ts (exact, over x87-exact.ts), the transcendental functions in
  * x87-transcendental.ts, the formats in x87-formats.ts, the memory layouts in x87-env.ts.
  */
+
+import type { X87Host } from '../x87-seam.js';
 import {
   arith,
   CMP_EQUAL,
@@ -56,21 +58,8 @@ import {
 } from './x87-formats.js';
 import { f2xm1, fpatan, fyl2x, fyl2xp1, trigonometric, UNCHANGED } from './x87-transcendental.js';
 
-/** What the FPU needs from the CPU core: guest memory at linear addresses and a few registers. */
-export interface X87Host {
-  read8(linear: number): number;
-  read16(linear: number): number;
-  read32(linear: number): number;
-  write8(linear: number, v: number): void;
-  write16(linear: number, v: number): void;
-  write32(linear: number, v: number): void;
-  /** EFLAGS, for FCMOVcc (CF bit 0, PF bit 2, ZF bit 6). */
-  readEflags(): number;
-  /** FCOMI/FCOMIP/FUCOMI/FUCOMIP results; the core clears OF, SF and AF. */
-  setCompareFlags(zf: boolean, pf: boolean, cf: boolean): void;
-  /** FNSTSW AX. */
-  writeAx(value: number): void;
-}
+/** What the FPU needs from the CPU core (one definition, in the core's seam). */
+export type { X87Host };
 
 /** Status-word bits. */
 export const SW_ES = 0x80;
