@@ -1,10 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/vcpu-worker.ts'],
+  dts: { entry: 'src/index.ts' },
   format: ['esm'],
   target: 'node20',
-  dts: true,
   sourcemap: true,
   clean: true,
 });

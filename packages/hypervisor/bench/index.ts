@@ -16,6 +16,7 @@ import { GuestMemory } from '@lguest/abi';
 import { parseElf32 } from '@lguest/x86';
 import { guestImage } from '../../../tools/guests/images.js';
 import { createGuest, type Guest } from '../src/index.js';
+import { irqLatency } from './irq-latency.js';
 
 const REAL_SYSCALL_VIA_HOST_NS = 1750;
 const REAL_SYSCALL_DIRECT_NS = 270;
@@ -132,4 +133,11 @@ process.stderr.write(
     `system call, via the Host: ${best.viaHost.ns.toFixed(0)} ns (${best.viaHost.exits.toFixed(3)} exits/call; real lguest ${REAL_SYSCALL_VIA_HOST_NS} ns)\n` +
     `system call, trap gate with direct traps off: ${best.forced.ns.toFixed(0)} ns (${best.forced.exits.toFixed(3)} exits/call)\n` +
     `hypercall (SEND_INTERRUPTS): ${best.hcall.ns.toFixed(0)} ns\n`,
+);
+
+const latency = await irqLatency();
+emit('irq-latency', 'LHREQ_IRQ to handler NOTIFY, median', latency.median, 'us');
+emit('irq-latency', 'LHREQ_IRQ to handler NOTIFY, p99', latency.p99, 'us');
+process.stderr.write(
+  `LHREQ_IRQ to the handler's NOTIFY across threads: median ${latency.median.toFixed(0)} µs, p99 ${latency.p99.toFixed(0)} µs\n`,
 );

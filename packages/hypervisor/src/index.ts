@@ -18,5 +18,14 @@ export {
   setHold,
 } from './control.js';
 export { createGuest, Guest, type GuestOptions } from './guest.js';
+export {
+  EBADF,
+  type FileRunResult,
+  LguestError,
+  LguestFile,
+  type LguestFileOptions,
+  type NotifyTarget,
+  openLguest,
+} from './lguest-file.js';
 export type { TraceEvent, TraceHook } from './trace.js';
 export { type RunOptions, type RunResult, Vcpu } from './vcpu.js';

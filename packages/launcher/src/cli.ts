@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-/** The `lguest` bin. */
+/** The `lguest` bin: runs `main` on the process's arguments and streams, and exits with its status. */
 import { main } from './main.js';
 
 main(process.argv.slice(2)).then((status) => {
-  process.exitCode = status;
+  // The vCPU thread and stdin would keep the process alive; stdout and stderr are synchronous here.
+  process.exit(status);
 });

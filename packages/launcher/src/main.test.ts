@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { guestImage } from '../../../tools/guests/images.js';
-import { main } from './main.js';
+import { type LauncherIo, main } from './main.js';
 import { buildBzImage, buildElf } from './test-images.js';
 import { VERSION } from './version.js';
 
@@ -13,9 +13,9 @@ function capture() {
   return { io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) }, out, err };
 }
 
-async function run(argv: string[]) {
+async function run(argv: string[], extra: Partial<LauncherIo> = {}) {
   const c = capture();
-  const status = await main(argv, c.io);
+  const status = await main(argv, { ...c.io, ...extra });
   return { status, out: c.out.join(''), err: c.err.join('') };
 }
 
@@ -27,8 +27,6 @@ function file(name: string, bytes: Uint8Array): string {
   return path;
 }
 const hello = guestImage('lguest-hello');
-const NOT_YET =
-  /the guest is loaded, but booting it needs the Host \(@lguest\/hypervisor\), which is not implemented yet/;
 
 describe('lguest main', () => {
   it('prints usage for --help and exits 0', async () => {
@@ -124,21 +122,20 @@ describe('lguest main', () => {
     );
   });
 
-  it('accepts every option, prepares the guest and says that booting needs the Host', async () => {
+  it('accepts every option, boots the guest, drops privileges after INITIALIZE, and exits 0 on power-off', async () => {
     const disk = file('disk.img', new Uint8Array(8192));
     const rd = file('initrd.img', new Uint8Array(5000));
-    const r = await run([
-      '--verbose',
-      `--block=${disk}`,
-      '--rng',
-      `--init=${rd}`,
-      '--user=nobody',
-      '4',
-      hello,
-      'console=hvc0',
-    ]);
-    expect(r.status).toBe(1);
-    expect(r.err).toMatch(NOT_YET);
+    const users: string[] = [];
+    const r = await run(
+      ['--verbose', `--block=${disk}`, '--rng', `--init=${rd}`, '--user=nobody', '4', hello, 'console=hvc0'],
+      { dropPrivileges: (user) => users.push(user) },
+    );
+    expect(r.status).toBe(0);
+    expect(users).toEqual(['nobody']);
+    expect(r.out).toBe('Hello from an lguest guest!\n');
+    expect(r.err).toMatch(/lguest: now running as nobody \(uid \d+/);
+    expect(r.err).toMatch(/lguest: notify 0x[0-9a-f]+: early-console\n/);
+    expect(r.err).toMatch(/lguest: the guest powered off\n$/);
     expect(r.err).toMatch(/lguest: memory: 4 MiB of RAM \[0, 0x400000\), device page at 0x400000/);
     expect(r.err).toMatch(/lguest: kernel: .*lguest-hello\.elf \(ELF\), entry 0x100000/);
     expect(r.err).toMatch(/lguest: initrd: .*initrd\.img \(5000 bytes\) at \[0x3fe000, 0x400000\)/);
@@ -156,12 +153,21 @@ describe('lguest main', () => {
     expect(r.err).toMatch(/guest_limit 0x40d000, pfn_limit 1037; INITIALIZE\(0, 1037, 0x100000\)/);
   });
 
-  it('stays quiet without --verbose', async () => {
+  it('stays quiet without --verbose; -vv adds one line per hypercall and trap', async () => {
     const r = await run(['-vv', '2', hello]);
+    expect(r.status).toBe(0);
     expect(r.err).toMatch(/lguest: device: console/);
+    expect(r.err).toMatch(/^lguest: hypercall \d+\(0x[0-9a-f]+, 0x[0-9a-f]+, 0x[0-9a-f]+, 0x[0-9a-f]+\)$/m);
+    expect(r.err).toMatch(/^lguest: kill: CRASH: Power down$/m);
     const quiet = await run(['2', hello]);
-    expect(quiet.status).toBe(1);
-    expect(quiet.err.split('\n').filter(Boolean)).toHaveLength(1);
-    expect(quiet.err).toMatch(NOT_YET);
+    expect(quiet.status).toBe(0);
+    expect(quiet.out).toBe('Hello from an lguest guest!\n');
+    expect(quiet.err).toBe('');
+  });
+
+  it('refuses --username when no way to drop privileges was given', async () => {
+    const r = await run(['--username=nobody', '2', hello]);
+    expect(r.status).toBe(1);
+    expect(r.err).toMatch(/lguest: dropping privileges is only possible from the lguest bin/);
   });
 });
