@@ -12,7 +12,17 @@ export * from './control-registers.js';
 export * from './device-page.js';
 export * from './eflags.js';
 export * from './errno.js';
-export { allocateFrameIds, type HostFrame, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from './frame.js';
+export {
+  allocateFrameIds,
+  bumpGeneration,
+  CODE_CACHED,
+  GENERATION_STEP,
+  type HostFrame,
+  markCodeCached,
+  PAGE_MASK,
+  PAGE_SHIFT,
+  PAGE_SIZE,
+} from './frame.js';
 export * from './gp-emulation.js';
 export * from './hypercalls.js';
 export * from './idt.js';

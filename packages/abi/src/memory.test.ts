@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { PAGE_SIZE } from './frame.js';
+import { CODE_CACHED, GENERATION_STEP, markCodeCached, PAGE_SIZE } from './frame.js';
 import { GuestMemory } from './memory.js';
 
 const MiB = 1 << 20;
@@ -236,25 +236,25 @@ describe('GuestMemory write generations', () => {
     const gens = mem.generations;
     expect(gens.length).toBe(4);
     mem.write8(PAGE_SIZE + 1, 1);
-    expect([...gens]).toEqual([0, 1, 0, 0]);
+    expect([...gens]).toEqual([0, 2, 0, 0]);
     mem.write16(PAGE_SIZE + 2, 1);
     mem.write32(PAGE_SIZE + 4, 1);
     mem.write64(PAGE_SIZE + 8, 1n);
-    expect([...gens]).toEqual([0, 4, 0, 0]);
+    expect([...gens]).toEqual([0, 8, 0, 0]);
     mem.copyIn(3 * PAGE_SIZE, new Uint8Array(10));
-    expect([...gens]).toEqual([0, 4, 0, 1]);
+    expect([...gens]).toEqual([0, 8, 0, 2]);
   });
 
   it('multi-page writes bump every page they touch', () => {
     const mem = new GuestMemory(new ArrayBuffer(4 * PAGE_SIZE));
     mem.write32(PAGE_SIZE - 2, 0xffff_ffff); // pages 0 and 1
-    expect([...mem.generations]).toEqual([1, 1, 0, 0]);
+    expect([...mem.generations]).toEqual([2, 2, 0, 0]);
     mem.write64(2 * PAGE_SIZE - 1, 1n); // pages 1 and 2
-    expect([...mem.generations]).toEqual([1, 2, 1, 0]);
+    expect([...mem.generations]).toEqual([2, 4, 2, 0]);
     mem.copyIn(PAGE_SIZE - 1, new Uint8Array(2 * PAGE_SIZE + 2)); // pages 0..3
-    expect([...mem.generations]).toEqual([2, 3, 2, 1]);
+    expect([...mem.generations]).toEqual([4, 6, 4, 2]);
     mem.touch(0, 4 * PAGE_SIZE); // a device that wrote through view()
-    expect([...mem.generations]).toEqual([3, 4, 3, 2]);
+    expect([...mem.generations]).toEqual([6, 8, 6, 4]);
   });
 
   it('reads, failed writes and empty copies bump nothing', () => {
@@ -274,7 +274,7 @@ describe('GuestMemory write generations', () => {
       const mem = new GuestMemory(buffer);
       mem.touch(PAGE_SIZE, 10 * PAGE_SIZE);
       mem.touch(0xffff_f000, 0x2000);
-      expect([...mem.generations]).toEqual([0, 1]);
+      expect([...mem.generations]).toEqual([0, 2]);
     }
   });
 
@@ -282,14 +282,29 @@ describe('GuestMemory write generations', () => {
     const mem = new GuestMemory(new SharedArrayBuffer(2 * PAGE_SIZE));
     expect(mem.generations.buffer).toBeInstanceOf(SharedArrayBuffer);
     mem.write8(PAGE_SIZE, 1);
-    expect(Atomics.load(mem.generations, 1)).toBe(1);
+    expect(Atomics.load(mem.generations, 1)).toBe(2);
   });
 
   it('wraps generations as int32 instead of growing', () => {
     const mem = new GuestMemory(new ArrayBuffer(PAGE_SIZE));
-    mem.generations[0] = 0x7fff_ffff;
+    mem.generations[0] = 0x7fff_fffe;
     mem.write8(0, 1);
     expect(mem.generations[0]).toBe(-0x8000_0000);
+  });
+
+  it('keeps the code-cached mark (bit 0) of a page while counting its writes, shared or not', () => {
+    for (const buffer of [new ArrayBuffer(2 * PAGE_SIZE), new SharedArrayBuffer(2 * PAGE_SIZE)]) {
+      const mem = new GuestMemory(buffer);
+      markCodeCached(mem.generations, 1);
+      expect([...mem.generations]).toEqual([0, CODE_CACHED]);
+      mem.write32(PAGE_SIZE - 2, 7); // pages 0 and 1
+      mem.touch(PAGE_SIZE, 1);
+      expect([...mem.generations]).toEqual([GENERATION_STEP, CODE_CACHED + 2 * GENERATION_STEP]);
+      mem.generations[1] = 0x7fff_ffff; // the mark survives the count's wrap
+      mem.write8(PAGE_SIZE, 0);
+      expect(mem.generations[1]).toBe(-0x7fff_ffff);
+      expect(mem.generations[1] & CODE_CACHED).toBe(CODE_CACHED);
+    }
   });
 
   it('refuses a generation buffer with too few entries (a host bug)', () => {
@@ -354,9 +369,9 @@ describe('GuestMemory sharing', () => {
     expect(other.limit).toBe(100 * PAGE_SIZE);
     other.write32(0x2000, 0x1234_5678);
     expect(mem.read32(0x2000)).toBe(0x1234_5678);
-    expect(mem.generations[2]).toBe(1);
+    expect(mem.generations[2]).toBe(2);
     mem.write8(0x2001, 0);
-    expect(other.generations[2]).toBe(2);
+    expect(other.generations[2]).toBe(4);
     expect(other.read8(100 * PAGE_SIZE)).toBe(0);
     expect(hook).toHaveBeenCalledWith(100 * PAGE_SIZE, 1);
   });

@@ -8,11 +8,12 @@
  * the fault hook hears of it — the Host's hook kills the guest, exactly as lguest's `lgread` returns
  * zeros and kills.
  *
- * Every write also bumps the write generation of each page it touched. The generations live in
- * shared memory, so a CPU in another thread that cached decoded instructions from a page notices
- * that a device (or the Host, or a grant peer) changed it.
+ * Every write also bumps the write generation of each page it touched (by `GENERATION_STEP`, leaving
+ * the `CODE_CACHED` bit alone: see `frame.ts`). The generations live in shared memory, so a CPU in
+ * another thread that cached decoded instructions from a page notices that a device (or the Host, or
+ * a grant peer) changed it.
  */
-import { allocateFrameIds, type HostFrame, PAGE_SHIFT, PAGE_SIZE } from './frame.js';
+import { allocateFrameIds, GENERATION_STEP, type HostFrame, PAGE_SHIFT, PAGE_SIZE } from './frame.js';
 
 /** Called with the offending range when a guest-supplied address fails the range check. */
 export type GuestFaultHook = (addr: number, len: number) => void;
@@ -233,8 +234,9 @@ export class GuestMemory {
   }
 
   /**
-   * Bumps the write generation of every page in `[addr, addr + len)`. Callers have checked the
-   * range; pages past the end of the buffer are ignored rather than thrown on.
+   * Bumps the write generation of every page in `[addr, addr + len)` by `GENERATION_STEP` (the
+   * `CODE_CACHED` bit is kept). Callers have checked the range; pages past the end of the buffer are
+   * ignored rather than thrown on.
    */
   touch(addr: number, len: number): void {
     if (!(len > 0)) return;
@@ -242,9 +244,9 @@ export class GuestMemory {
     const first = (addr >>> 0) >>> PAGE_SHIFT;
     const last = Math.min(Math.floor(((addr >>> 0) + len - 1) / PAGE_SIZE), gens.length - 1);
     if (this.#shared) {
-      for (let p = first; p <= last; p++) Atomics.add(gens, p, 1);
+      for (let p = first; p <= last; p++) Atomics.add(gens, p, GENERATION_STEP);
     } else {
-      for (let p = first; p <= last; p++) gens[p] = (gens[p] + 1) | 0;
+      for (let p = first; p <= last; p++) gens[p] = (gens[p] + GENERATION_STEP) | 0;
     }
   }
 

@@ -6,8 +6,9 @@
  * instructions per phase come from its own counter and its time from the COM1 phase markers.
  *
  * stdout: one JSON line per phase for lguest-x86 (`baseline` = v86's interpreter, `ratio` = ours / it),
- * then one per phase for v86's interpreter and JIT. stderr: a table. `BENCH_RUNS=n` runs all three n
- * times, alternating, and reports each one's best time per phase (a shared machine is noisy).
+ * then one per phase for v86's interpreter and JIT, then the lines of `smc.ts` and `exit.ts`.
+ * stderr: a table. `BENCH_RUNS=n` runs all three n times, alternating, and reports each one's best
+ * time per phase (a shared machine is noisy).
  */
 import { readFileSync } from 'node:fs';
 import { guestImage } from '../../../tools/guests/images.js';
@@ -114,3 +115,8 @@ const table = [
   "(instructions and MIPS from each CPU's own counter; time between COM1 phase markers)",
 ];
 process.stderr.write(`${table.join('\n')}\n`);
+
+// The self-modifying-code loops (`x86/smc/*`) and the exit round trip (`x86/exit`), on this
+// package's CPU only.
+await import('./smc.js');
+await import('./exit.js');

@@ -1,18 +1,20 @@
 /**
- * The CPU: architectural state, the TLB and memory access, instruction fetch, and the run loop.
+ * The CPU: architectural state, instruction fetch, and the run loop.
  *
  * An embedder (the Switcher, the standalone runner, a test) creates a `Cpu` over physical memory,
  * sets its state and calls `run(budget)`, which executes until the budget is spent or something
  * ends the run with a typed {@link CpuExit}. Decoding is table-driven (`decoder.ts`); execution lives
  * in `execute.ts` and friends, which reach the state through the fields below. Faults are thrown as
- * the sentinels of `fault.ts` and turned into IDT delivery or exits by `interrupts.ts`.
+ * the sentinel of `fault.ts` and turned into IDT delivery or exits by `interrupts.ts`; an instruction
+ * that ends the run (HLT, INT n of an exit vector) calls {@link Cpu.exit} and completes, and the run
+ * loop returns the exit after it.
  *
- * Memory is reached only through a TLB of `linear page → host frame + rights`, filled from a
- * {@link TranslationProvider}; with no provider given, the i386 page walker of `page-walker.ts`
- * (which is also "paging off": linear = physical) is used. The register, segment and control-register
- * names and the embedder-facing types are in `cpu-interface.ts`, re-exported here.
+ * Memory is reached only through a TLB of `linear page → host frame + rights`, the base class in
+ * `linear-memory.ts`, filled from a {@link TranslationProvider}; with no provider given, the i386
+ * page walker of `page-walker.ts` (which is also "paging off": linear = physical) is used. The
+ * register, segment and control-register names and the embedder-facing types are in
+ * `cpu-interface.ts`, re-exported here.
  */
-import type { HostFrame } from '@lguest/abi';
 import {
   CONTROL_CHECK_INTERVAL,
   CONTROL_STOP,
@@ -36,25 +38,26 @@ import {
   type TableRegister,
 } from './cpu-interface.js';
 import { type CpuidTable, DEFAULT_CPUID } from './cpuid.js';
-import { type CodePage, claimCodePage, codeWritten, DecodeCache, findDecoded } from './decode-cache.js';
+import { type CodePage, claimCodePage, DecodeCache, findDecoded } from './decode-cache.js';
 import { decode } from './decoder.js';
 import { Descriptor, type DescriptorSource, flatAttributes } from './descriptors.js';
 import { execute } from './execute.js';
-import { EXIT, FAULT, NO_ERROR_CODE, VEC_GP, VEC_PF, VEC_SS } from './fault.js';
+import { FAULT, NO_ERROR_CODE, VEC_GP, VEC_SS } from './fault.js';
 import { FLAG_IF, FLAG_IOPL, LazyFlags } from './flags.js';
 import { X87 } from './fpu/x87.js';
 import { createX87Host } from './fpu-dispatch.js';
 import { deliverExternal, deliverFault } from './interrupts.js';
+import {
+  EMPTY_BYTES,
+  LinearMemory,
+  T_READ_SUPER,
+  T_READ_USER,
+  T_WRITE_SUPER,
+  T_WRITE_USER,
+} from './linear-memory.js';
 import { LinearDescriptorTables } from './linear-tables.js';
 import { PageWalker } from './page-walker.js';
-import {
-  ACCESS_FETCH,
-  ACCESS_READ,
-  ACCESS_WRITE,
-  type Access,
-  createTranslation,
-  type TranslationProvider,
-} from './translation.js';
+import { ACCESS_FETCH, type TranslationProvider } from './translation.js';
 import { UNBACKED_FRAME } from './unbacked.js';
 
 export * from './cpu-interface.js';
@@ -66,33 +69,13 @@ const NO_IO: PortIo = {
   out: () => {},
 };
 
-/** TLB right bits. */
-const T_READ_SUPER = 1;
-const T_WRITE_SUPER = 2;
-const T_READ_USER = 4;
-const T_WRITE_USER = 8;
-/** Entries in the direct-mapped TLB (linear page p lives in slot p & TLB_MASK): 64 MiB of reach. */
-const TLB_SIZE = 1 << 14;
-const TLB_MASK = TLB_SIZE - 1;
-/** The page-number part of a TLB entry (`page << 4 | rights`). */
-const TLB_TAG = 0xff_fff0;
-/**
- * Entry bit: `tlbWords` holds a 32-bit view of the frame, so aligned dword accesses are one load or
- * store. Only on a little-endian host (the guest's byte order) and for a frame at a 4-byte-aligned
- * offset of its buffer.
- */
-const T_WORDS = 1 << 24;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const EMPTY_WORDS = new Int32Array(0);
-const EMPTY_BYTES = new Uint8Array(0);
-
 const EXIT_STOP: CpuExit = Object.freeze({ kind: 'stop' });
 const EXIT_HALT: CpuExit = Object.freeze({ kind: 'halt' });
 const EXIT_TRIPLE: CpuExit = Object.freeze({ kind: 'triple-fault' });
 const EXIT_BUDGET: CpuExit = Object.freeze({ kind: 'budget' });
 
 /** An i686 CPU in protected mode. Real mode and virtual-8086 mode are not implemented. */
-export class Cpu {
+export class Cpu extends LinearMemory {
   /** The 8 general registers in REG_* order (read as `>>> 0` for unsigned). */
   readonly regs = new Int32Array(8);
   /** Instruction pointer (offset in CS). */
@@ -163,39 +146,16 @@ export class Cpu {
   /** @internal Bits of vectors that end the run instead of being delivered. */
   readonly exitVectors = new Uint32Array(8);
 
-  // --- TLB -------------------------------------------------------------------------------------
-  /**
-   * @internal Direct-mapped TLB: slot `page & TLB_MASK` holds `page << 4 | rights` (T_* bits), or 0
-   * when empty. An access with right bit `b` hits when `(entry & (TLB_TAG | b)) === (page << 4 | b)`.
-   */
-  readonly tlbEntry = new Int32Array(TLB_SIZE);
-  /** @internal Frame bytes per slot. */
-  readonly tlbBytes: Uint8Array[] = new Array<Uint8Array>(TLB_SIZE).fill(EMPTY_BYTES);
-  /** @internal The same frames as dwords, valid where the entry has T_WORDS. */
-  readonly tlbWords: Int32Array[] = new Array<Int32Array>(TLB_SIZE).fill(EMPTY_WORDS);
-  /** Dword views of the frames this CPU has mapped, made once per frame. */
-  readonly #words = new WeakMap<HostFrame, Int32Array>();
-  /**
-   * @internal Slots filled since the last full flush, in `tlbFilled[0 … tlbFilledCount)` (a slot
-   * emptied by `invalidatePage` and filled again appears twice; at TLB_SIZE the list stops growing
-   * and the next flush clears everything).
-   */
-  readonly tlbFilled = new Int32Array(TLB_SIZE);
-  /** @internal */
-  tlbFilledCount = 0;
-  /** @internal Frames per slot. */
-  readonly tlbFrame: HostFrame[] = new Array<HostFrame>(TLB_SIZE).fill(UNBACKED_FRAME);
-  readonly #translation = createTranslation();
-  /** @internal TLB bit for a read at the current CPL. */
-  readBit = T_READ_SUPER;
-  /** @internal TLB bit for a write at the current CPL. */
-  writeBit = T_WRITE_SUPER;
   /** @internal Decoded instructions per physical code page. */
   readonly decodeCache = new DecodeCache();
   /** @internal The code page EIP is in (matches `fetchPage`), if it is RAM. */
   codePage: CodePage | undefined = undefined;
   /** @internal Offset in `codePage` where the instruction being decoded will be recorded, or -1. */
   recordSlot = -1;
+  /** @internal The write generation read before the bytes of the instruction being decoded were copied. */
+  recordGeneration = 0;
+  /** @internal Those bytes (up to 15, four per word), what its record will be checked against. */
+  readonly recordBytes = new Int32Array(4);
   /** @internal Linear page of the cached code page, or -1. */
   fetchPage = -1;
   /** @internal Bytes of the cached code page. */
@@ -254,6 +214,7 @@ export class Cpu {
   readonly desc = new Descriptor();
 
   constructor(options: CpuOptions) {
+    super();
     this.memory = options.memory;
     this.io = options.io ?? NO_IO;
     this.control = options.control;
@@ -473,245 +434,15 @@ export class Cpu {
     return this.raise(VEC_GP, code);
   }
 
-  /** @internal Ends the run with `exit` after the current instruction's effects. */
-  exit(exit: CpuExit): never {
-    this.pendingExit = exit;
-    throw EXIT;
-  }
-
-  // --- TLB -------------------------------------------------------------------------------------
-
-  /** Drops the TLB entry for the page holding `linear`. */
-  invalidatePage(linear: number): void {
-    const p = linear >>> 12;
-    const i = p & TLB_MASK;
-    this.fetchPage = -1;
-    if ((this.tlbEntry[i] & TLB_TAG) === p << 4) this.tlbEntry[i] = 0;
-  }
-
-  /** Drops every TLB entry. */
-  invalidateAll(): void {
-    this.fetchPage = -1;
-    // A CR3 load flushes everything, and a kernel does that on every context switch: clearing only
-    // the slots filled since the last flush keeps it cheap when few were.
-    const n = this.tlbFilledCount;
-    if (n >= TLB_SIZE >> 2) this.tlbEntry.fill(0);
-    else for (let k = 0; k < n; k++) this.tlbEntry[this.tlbFilled[k]] = 0;
-    this.tlbFilledCount = 0;
-  }
-
-  /** @internal Takes write rights away from every TLB entry that maps `frame` (it now holds code). */
-  revokeWrites(frame: HostFrame): void {
-    const entries = this.tlbEntry;
-    const frames = this.tlbFrame;
-    for (let i = 0; i < TLB_SIZE; i++) {
-      if (entries[i] & (T_WRITE_SUPER | T_WRITE_USER) && frames[i] === frame) {
-        entries[i] &= ~(T_WRITE_SUPER | T_WRITE_USER);
-      }
-    }
-  }
-
   /**
-   * @internal The frame for an access to `linear`, from the TLB or the provider; raises #PF when the
-   * provider refuses. A cached entry lacking the right is asked about once more before faulting.
+   * @internal Ends the run with `exit` once the current instruction completes; the caller finishes the
+   * instruction (normally it returns at once). No exception is thrown: exits are common (every
+   * system call and hypercall through the Host) and unwinding is not cheap.
    */
-  frameFor(linear: number, access: Access, user: boolean): HostFrame {
-    const p = linear >>> 12;
-    const i = p & TLB_MASK;
-    const need =
-      access === ACCESS_WRITE ? (user ? T_WRITE_USER : T_WRITE_SUPER) : user ? T_READ_USER : T_READ_SUPER;
-    if ((this.tlbEntry[i] & (TLB_TAG | need)) === ((p << 4) | need)) return this.tlbFrame[i];
-    const t = this.#translation;
-    t.frame = undefined;
-    t.writable = false;
-    t.user = false;
-    const result = this.translation.translate((linear & ~0xfff) >>> 0, access, user, t);
-    if (result !== 0) {
-      this.cr2 = linear >>> 0;
-      this.raise(VEC_PF, result & 0x7fff_ffff);
-    }
-    const frame = t.frame ?? UNBACKED_FRAME;
-    let bits = T_READ_SUPER;
-    if (t.user) bits |= T_READ_USER;
-    // No write rights are cached for a page holding decoded code: its writes must reach writeSlow.
-    if (t.writable && frame !== UNBACKED_FRAME && !this.decodeCache.pages.has(frame)) {
-      bits |= t.user ? T_WRITE_SUPER | T_WRITE_USER : T_WRITE_SUPER;
-    }
-    // The slot may hold another page; the fetch cache may point at the frame it replaces.
-    if (i === (this.fetchPage & TLB_MASK) && (this.tlbEntry[i] & TLB_TAG) !== p << 4) this.fetchPage = -1;
-    if (this.tlbEntry[i] === 0 && this.tlbFilledCount < TLB_SIZE) this.tlbFilled[this.tlbFilledCount++] = i;
-    const words = this.#wordsOf(frame);
-    if (words !== undefined) bits |= T_WORDS;
-    this.tlbEntry[i] = (p << 4) | bits;
-    this.tlbBytes[i] = frame.bytes;
-    this.tlbWords[i] = words ?? EMPTY_WORDS;
-    this.tlbFrame[i] = frame;
-    return frame;
-  }
-
-  #wordsOf(frame: HostFrame): Int32Array | undefined {
-    const bytes = frame.bytes;
-    if (!LITTLE_ENDIAN || (bytes.byteOffset & 3) !== 0 || bytes.length < 4096) return undefined;
-    let words = this.#words.get(frame);
-    if (words === undefined) {
-      words = new Int32Array(bytes.buffer, bytes.byteOffset, 1024);
-      this.#words.set(frame, words);
-    }
-    return words;
-  }
-
-  // --- Linear memory access --------------------------------------------------------------------
-  // Reads return unsigned bytes/words and signed dwords; the "W" reads check write rights (for
-  // read-modify-write, so the write that follows cannot fault after flags changed).
-
-  /** @internal */
-  rd8(lin: number): number {
-    const p = lin >>> 12;
-    const i = p & TLB_MASK;
-    const b = this.readBit;
-    if ((this.tlbEntry[i] & (TLB_TAG | b)) === ((p << 4) | b)) return this.tlbBytes[i][lin & 0xfff];
-    return this.readSlow(lin, 1, ACCESS_READ, this.cpl === 3);
-  }
-
-  /** @internal */
-  rd16(lin: number): number {
-    const p = lin >>> 12;
-    const o = lin & 0xfff;
-    const i = p & TLB_MASK;
-    const r = this.readBit;
-    if (o !== 0xfff && (this.tlbEntry[i] & (TLB_TAG | r)) === ((p << 4) | r)) {
-      const b = this.tlbBytes[i];
-      return b[o] | (b[o + 1] << 8);
-    }
-    return this.readSlow(lin, 2, ACCESS_READ, this.cpl === 3);
-  }
-
-  /** @internal */
-  rd32(lin: number): number {
-    const p = lin >>> 12;
-    const o = lin & 0xfff;
-    const i = p & TLB_MASK;
-    const r = this.readBit;
-    const e = this.tlbEntry[i];
-    if (o <= 0xffc && (e & (TLB_TAG | r)) === ((p << 4) | r)) {
-      if ((o & 3) === 0 && (e & T_WORDS) !== 0) return this.tlbWords[i][o >> 2];
-      const b = this.tlbBytes[i];
-      return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
-    }
-    return this.readSlow(lin, 4, ACCESS_READ, this.cpl === 3);
-  }
-
-  /** @internal */
-  rd8w(lin: number): number {
-    const p = lin >>> 12;
-    const i = p & TLB_MASK;
-    const b = this.writeBit;
-    if ((this.tlbEntry[i] & (TLB_TAG | b)) === ((p << 4) | b)) return this.tlbBytes[i][lin & 0xfff];
-    return this.readSlow(lin, 1, ACCESS_WRITE, this.cpl === 3);
-  }
-
-  /** @internal */
-  rd16w(lin: number): number {
-    const p = lin >>> 12;
-    const o = lin & 0xfff;
-    const i = p & TLB_MASK;
-    const r = this.writeBit;
-    if (o !== 0xfff && (this.tlbEntry[i] & (TLB_TAG | r)) === ((p << 4) | r)) {
-      const b = this.tlbBytes[i];
-      return b[o] | (b[o + 1] << 8);
-    }
-    return this.readSlow(lin, 2, ACCESS_WRITE, this.cpl === 3);
-  }
-
-  /** @internal */
-  rd32w(lin: number): number {
-    const p = lin >>> 12;
-    const o = lin & 0xfff;
-    const i = p & TLB_MASK;
-    const r = this.writeBit;
-    const e = this.tlbEntry[i];
-    if (o <= 0xffc && (e & (TLB_TAG | r)) === ((p << 4) | r)) {
-      if ((o & 3) === 0 && (e & T_WORDS) !== 0) return this.tlbWords[i][o >> 2];
-      const b = this.tlbBytes[i];
-      return b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24);
-    }
-    return this.readSlow(lin, 4, ACCESS_WRITE, this.cpl === 3);
-  }
-
-  /** @internal */
-  wr8(lin: number, v: number): void {
-    const p = lin >>> 12;
-    const i = p & TLB_MASK;
-    const b = this.writeBit;
-    if ((this.tlbEntry[i] & (TLB_TAG | b)) === ((p << 4) | b)) this.tlbBytes[i][lin & 0xfff] = v;
-    else this.writeSlow(lin, 1, v, this.cpl === 3);
-  }
-
-  /** @internal */
-  wr16(lin: number, v: number): void {
-    const p = lin >>> 12;
-    const o = lin & 0xfff;
-    const i = p & TLB_MASK;
-    const r = this.writeBit;
-    if (o !== 0xfff && (this.tlbEntry[i] & (TLB_TAG | r)) === ((p << 4) | r)) {
-      const b = this.tlbBytes[i];
-      b[o] = v;
-      b[o + 1] = v >> 8;
-    } else this.writeSlow(lin, 2, v, this.cpl === 3);
-  }
-
-  /** @internal */
-  wr32(lin: number, v: number): void {
-    const p = lin >>> 12;
-    const o = lin & 0xfff;
-    const i = p & TLB_MASK;
-    const r = this.writeBit;
-    const e = this.tlbEntry[i];
-    if (o <= 0xffc && (e & (TLB_TAG | r)) === ((p << 4) | r)) {
-      if ((o & 3) === 0 && (e & T_WORDS) !== 0) {
-        this.tlbWords[i][o >> 2] = v;
-        return;
-      }
-      const b = this.tlbBytes[i];
-      b[o] = v;
-      b[o + 1] = v >> 8;
-      b[o + 2] = v >> 16;
-      b[o + 3] = v >> 24;
-    } else this.writeSlow(lin, 4, v, this.cpl === 3);
-  }
-
-  /** @internal A read with explicit access kind and privilege (page-crossing, system and fetch reads). */
-  readSlow(lin: number, size: number, access: Access, user: boolean): number {
-    const first = this.frameFor(lin, access, user);
-    const endLin = (lin + size - 1) | 0;
-    const second = (endLin ^ lin) >>> 12 !== 0 ? this.frameFor(endLin, access, user) : first;
-    let v = 0;
-    for (let i = 0; i < size; i++) {
-      const a = (lin + i) | 0;
-      const f = (a ^ lin) >>> 12 === 0 ? first : second;
-      v |= f.bytes[a & 0xfff] << (8 * i);
-    }
-    return size === 4 ? v : v >>> 0;
-  }
-
-  /** @internal A write with explicit privilege: both pages are checked before any byte is written. */
-  writeSlow(lin: number, size: number, v: number, user: boolean): void {
-    const first = this.frameFor(lin, ACCESS_WRITE, user);
-    const endLin = (lin + size - 1) | 0;
-    const second = (endLin ^ lin) >>> 12 !== 0 ? this.frameFor(endLin, ACCESS_WRITE, user) : first;
-    for (let i = 0; i < size; i++) {
-      const a = (lin + i) | 0;
-      const f = (a ^ lin) >>> 12 === 0 ? first : second;
-      // No RAM there: the write goes nowhere, as on a bus with nothing to answer it.
-      if (f !== UNBACKED_FRAME) f.bytes[a & 0xfff] = v >> (8 * i);
-    }
-    codeWritten(this, first);
-    if (second !== first) codeWritten(this, second);
-  }
-
-  /** @internal A supervisor-privilege read (descriptor tables, TSS), whatever the CPL. */
-  rdSystem32(lin: number): number {
-    return this.readSlow(lin, 4, ACCESS_READ, false);
+  exit(exit: CpuExit): void {
+    this.pendingExit = exit;
+    this.exitRequested = true;
+    this.endRun = true;
   }
 
   // --- Segment-relative access -----------------------------------------------------------------
@@ -882,16 +613,9 @@ export class Cpu {
             execute(this);
           }
           this.icount++;
-          if (this.stopRequested) {
-            this.stopRequested = false;
-            return EXIT_STOP;
-          }
+          if (this.endRun) return this.#takeEnd();
         }
       } catch (e) {
-        if (e === EXIT) {
-          this.icount++;
-          return this.pendingExit;
-        }
         if (e !== FAULT) throw e;
         this.eip = this.instrStart;
         const exit = deliverFault(this, this.pendingVector, this.pendingError);
@@ -909,10 +633,27 @@ export class Cpu {
    */
   requestStop(): void {
     this.stopRequested = true;
+    this.endRun = true;
   }
 
-  /** @internal Set by {@link Cpu.requestStop}; checked after every instruction. */
+  /** @internal Set by {@link Cpu.requestStop} until the run ends with it. */
   stopRequested = false;
+  /** @internal Set by {@link Cpu.exit} until the run ends with `pendingExit`. */
+  exitRequested = false;
+  /** @internal Either of the two: the one flag the run loop checks after every instruction. */
+  endRun = false;
+
+  /** The exit that ends the run after the instruction just completed: the instruction's own first. */
+  #takeEnd(): CpuExit {
+    if (this.exitRequested) {
+      this.exitRequested = false;
+      this.endRun = this.stopRequested;
+      return this.pendingExit;
+    }
+    this.stopRequested = false;
+    this.endRun = false;
+    return EXIT_STOP;
+  }
 
   /** @internal Exit objects without payload. */
   static readonly EXIT_HALT = EXIT_HALT;

@@ -1,5 +1,6 @@
+import { CODE_CACHED, GENERATION_STEP, GuestMemory } from '@lguest/abi';
 import { describe, expect, it } from 'vitest';
-import { CR0_PG, REG_EAX, REG_ECX, REG_EDX, REG_ESI } from './cpu.js';
+import { CR0_PG, createFlatCpu, REG_EAX, REG_ECX, REG_EDX, REG_ESI, REG_ESP } from './cpu.js';
 import { dd, exitBits, machine } from './test-machine.js';
 
 const HLT = 0xf4;
@@ -76,5 +77,73 @@ describe('the decoded-instruction cache', () => {
     m.cpu.regs[REG_ECX] = 3;
     m.run();
     expect(m.cpu.regs[REG_EAX]).toBe(5 + 6 + 7);
+  });
+
+  it("sees a rewrite by a second CPU's store fast path on the same memory (same thread)", () => {
+    const memory = new GuestMemory(new ArrayBuffer(1 << 20));
+    // CPU A (0x1000): l: mov eax, 1; inc ecx; cmp eax, 2; jne l; hlt
+    memory.bytes.set([0xb8, ...dd(1), 0x41, 0x83, 0xf8, 0x02, 0x75, 0x100 - 11, HLT], 0x1000);
+    // CPU B (0x2000): mov dword [0x1800], 0 (fills its TLB); mov dword [0x1001], 2; hlt
+    memory.bytes.set([0xc7, 0x05, ...dd(0x1800), ...dd(0), 0xc7, 0x05, ...dd(0x1001), ...dd(2), HLT], 0x2000);
+    const a = createFlatCpu(memory);
+    const b = createFlatCpu(memory);
+    a.eip = 0x1000;
+    b.eip = 0x2000;
+    a.regs[REG_ESP] = b.regs[REG_ESP] = 0x9000;
+    expect(a.run(400)).toEqual({ kind: 'budget' }); // 100 iterations, from cached records
+    expect(b.run(100)).toEqual({ kind: 'halt' });
+    expect(a.run(400)).toEqual({ kind: 'halt' });
+    expect(a.regs[REG_ECX]).toBe(101);
+  });
+
+  it("counts only code pages' stores, keeping the mark", () => {
+    // l: mov dword [0x1800], ecx (code page, no code there); mov [0x3000], ecx; dec ecx; jnz l; hlt
+    const m = machine([0x89, 0x0d, ...dd(0x1800), 0x89, 0x0d, ...dd(0x3000), 0x49, 0x75, 0x100 - 15, HLT]);
+    m.cpu.regs[REG_ECX] = 10;
+    expect(m.run()).toEqual({ kind: 'halt' });
+    const gens = m.memory.generations;
+    expect(gens[1] & CODE_CACHED).toBe(CODE_CACHED);
+    // Every store after the page was marked was counted (the first one came before the mark).
+    expect(gens[1] >>> 1).toBeGreaterThanOrEqual(9);
+    expect(gens[1] >>> 1).toBeLessThanOrEqual(10);
+    expect(gens[3]).toBe(0); // a data page no CPU runs code from: the CPU's stores leave it alone
+    m.memory.write8(0x3000, 1); // GuestMemory counts every write, and keeps the (absent) mark
+    expect(gens[3]).toBe(GENERATION_STEP);
+  });
+
+  it('keeps the records of a page whose write missed their bytes, and re-decodes only what changed', () => {
+    // l: mov edx, 5 (0x1000); mov eax, edx (0x1005); mov [0x1800], ecx; dec ecx; jnz l; hlt
+    const m = machine([0xba, ...dd(5), 0x89, 0xd0, 0x89, 0x0d, ...dd(0x1800), 0x49, 0x75, 0x100 - 16, HLT]);
+    m.cpu.regs[REG_ECX] = 3;
+    expect(m.run()).toEqual({ kind: 'halt' });
+    const page = [...m.cpu.decodeCache.pages.values()][0];
+    const movEdx = page.records[0];
+    const movEax = page.records[5];
+    expect(movEdx).toBeDefined();
+    expect(movEax).toBeDefined();
+    m.memory.write32(0x1001, 9); // the Host patches the first instruction's immediate
+    m.cpu.eip = 0x1000;
+    m.cpu.regs[REG_ECX] = 3;
+    expect(m.run()).toEqual({ kind: 'halt' });
+    expect(m.cpu.regs[REG_EAX]).toBe(9);
+    expect(page.records[0]).not.toBe(movEdx); // decoded again from the new bytes
+    expect(page.records[5]).toBe(movEax); // untouched bytes: the same record, checked and kept
+  });
+
+  it('re-decodes a record whose last byte changed on a page it ends at the edge of', () => {
+    // mov eax, imm32 at 0x1ffb–0x1fff (the last byte of the page is the immediate's top byte); the
+    // next page: hlt.
+    const m = machine([], { memBytes: 1 << 20 });
+    m.memory.bytes.set([0xb8, ...dd(0x0100_0001)], 0x1ffb);
+    m.memory.bytes[0x2000] = HLT;
+    for (let i = 0; i < 2; i++) {
+      m.cpu.eip = 0x1ffb;
+      expect(m.run()).toEqual({ kind: 'halt' });
+    }
+    expect(m.cpu.regs[REG_EAX]).toBe(0x0100_0001);
+    m.memory.write8(0x1fff, 0x02);
+    m.cpu.eip = 0x1ffb;
+    expect(m.run()).toEqual({ kind: 'halt' });
+    expect(m.cpu.regs[REG_EAX]).toBe(0x0200_0001);
   });
 });

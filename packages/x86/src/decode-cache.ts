@@ -1,18 +1,28 @@
 /**
  * The decoded-instruction cache: instructions are decoded once per physical code page and replayed
  * from their {@link Decoded} records (allocated when an instruction is first decoded, never when it
- * runs) while the page's write generation stays the same.
+ * runs) for as long as their bytes stay the same.
  *
  * Records are kept per host frame (so two linear mappings of one page share them, and a page shared
- * with another guest is keyed by what it is). Every writer of a frame bumps `frame.generations[page]`:
- * devices and the Host through `GuestMemory`, the page walker for A/D bits, and this CPU — whose TLB
- * never grants write rights to a page holding cached code, so its writes to such a page take the slow
- * path, which bumps the generation and forgets the page. Before replaying a record the CPU compares
- * the generation, so a write by anyone is seen at the next instruction. Limitation: another CPU
- * (another thread) writing through its own TLB's fast path does not bump the generation; code on
- * pages two CPUs share and write is not cached correctly until something else bumps it.
+ * with another guest is keyed by what it is). Invalidation goes through the frame's shared
+ * write-generation word (see `HostFrame` in `@lguest/abi`): the first time a CPU caches code from a
+ * page it sets the word's CODE_CACHED bit, and from then on every writer in every thread — devices and
+ * the Host through `GuestMemory`, the page walker's A/D updates, and any CPU's stores, whose fast path
+ * reads the word once per store — adds GENERATION_STEP after writing. Pages no CPU caches code from
+ * cost their writers nothing more than that read.
+ *
+ * Each record remembers the generation it was last valid at and its own bytes (at most 15). When the
+ * generation moved, the record is not thrown away with the whole page: its bytes are compared with
+ * the page's, and only a record whose bytes really changed is decoded again. A loop that writes into
+ * its own page (a kernel patching itself, a JIT, a PLT next to its GOT) thus pays a 15-byte compare per
+ * instruction rather than a page of decoding. The bytes a record is compared against are copied
+ * before the instruction is decoded and after the generation was read, so a write racing the decoder
+ * in another thread makes the record fail its next compare instead of being trusted. (A store's
+ * plain read of the mark is not ordered against the store itself, so a store racing, within
+ * nanoseconds, the very first caching of the bytes it writes could go unnoticed; the generation word
+ * is not a lock, and x86 itself asks cross-modifying code to synchronise.)
  */
-import type { HostFrame } from '@lguest/abi';
+import { bumpGeneration, CODE_CACHED, type HostFrame, markCodeCached } from '@lguest/abi';
 import type { Cpu } from './cpu.js';
 import { type Runner, replayGeneric, selectRunner } from './fast-paths.js';
 
@@ -47,6 +57,13 @@ export class Decoded {
   code32 = true;
   /** A parameter of `run` (an ALU operation, a register, a condition), see `fast-paths.ts`. */
   arg = 0;
+  /** The page's write generation when the record was last known to match its bytes. */
+  generation = 0;
+  /** The instruction's bytes, four per word little-endian, zero past `length`. */
+  bytes0 = 0;
+  bytes1 = 0;
+  bytes2 = 0;
+  bytes3 = 0;
   /** Executes this instruction (EIP already after it): a specialised form or the generic replay. */
   run: Runner = replayGeneric;
 }
@@ -57,10 +74,7 @@ export class CodePage {
   /** The frame's write-generation array and index, hoisted for the per-instruction check. */
   readonly generations: Int32Array;
   readonly index: number;
-  constructor(
-    readonly frame: HostFrame,
-    public generation: number,
-  ) {
+  constructor(readonly frame: HostFrame) {
     this.generations = frame.generations;
     this.index = frame.page;
   }
@@ -79,21 +93,17 @@ export class DecodeCache {
 }
 
 /**
- * The code page for `frame` (created on first use), registered so that this CPU's writes to the frame
- * invalidate it; its records are dropped if the frame changed since they were made.
+ * The code page for `frame`, created on first use; creating it marks the frame CODE_CACHED, so that
+ * every writer, in any thread, bumps its generation from now on.
  */
 export function claimCodePage(c: Cpu, frame: HostFrame): CodePage {
   const cache = c.decodeCache;
-  const generation = frame.generations[frame.page];
   let page = cache.pages.get(frame);
   if (page === undefined) {
     if (cache.pages.size >= MAX_PAGES) clearDecodeCache(c);
-    page = new CodePage(frame, generation);
+    page = new CodePage(frame);
     cache.pages.set(frame, page);
-    c.revokeWrites(frame);
-  } else if (page.generation !== generation) {
-    page.records.fill(undefined);
-    page.generation = generation;
+    markCodeCached(frame.generations, frame.page);
   }
   return page;
 }
@@ -105,16 +115,51 @@ export function clearDecodeCache(c: Cpu): void {
   c.fetchPage = -1;
 }
 
-/** Called after this CPU wrote to `frame`: bumps its generation if it holds cached code and forgets it. */
-export function codeWritten(c: Cpu, frame: HostFrame): void {
-  const cache = c.decodeCache;
-  const page = cache.pages.get(frame);
-  if (page === undefined) return;
-  cache.pages.delete(frame);
-  if (frame.generations.buffer instanceof ArrayBuffer) frame.generations[frame.page]++;
-  else Atomics.add(frame.generations, frame.page, 1);
-  if (c.codePage === page) c.codePage = undefined;
-  c.fetchPage = -1;
+/**
+ * Called after anything wrote to `frame` behind the TLB's store fast path (the slow path, LOCKed
+ * atomics): bumps its generation if some CPU caches code from it. Must follow the write.
+ */
+export function frameWritten(frame: HostFrame): void {
+  if ((frame.generations[frame.page] & CODE_CACHED) !== 0) bumpGeneration(frame.generations, frame.page);
+}
+
+/** `n` (0–4) bytes of `bytes` from `at`, little-endian in one word. */
+function wordAt(bytes: Uint8Array, at: number, n: number): number {
+  let w = 0;
+  for (let j = 0; j < n; j++) w |= bytes[at + j] << (j << 3);
+  return w;
+}
+
+/** How many of the 4 bytes of word `k` of an `n`-byte instruction exist (0–4). */
+function bytesInWord(n: number, k: number): number {
+  const m = n - (k << 2);
+  return m <= 0 ? 0 : m >= 4 ? 4 : m;
+}
+
+/** Whether the page still holds the bytes `d` was decoded from at `slot`. */
+function sameBytes(bytes: Uint8Array, slot: number, d: Decoded): boolean {
+  const n = d.length;
+  if (wordAt(bytes, slot, bytesInWord(n, 0)) !== d.bytes0) return false;
+  if (n > 4 && wordAt(bytes, slot + 4, bytesInWord(n, 1)) !== d.bytes1) return false;
+  if (n > 8 && wordAt(bytes, slot + 8, bytesInWord(n, 2)) !== d.bytes2) return false;
+  return n <= 12 || wordAt(bytes, slot + 12, bytesInWord(n, 3)) === d.bytes3;
+}
+
+/**
+ * Prepares to record the instruction at `slot` of the current code page: notes the slot and the
+ * generation (read first), then copies up to 15 bytes from there, what the record will be checked
+ * against.
+ */
+function prepareRecord(c: Cpu, page: CodePage, slot: number, generation: number): void {
+  c.recordSlot = slot;
+  c.recordGeneration = generation;
+  const bytes = page.frame.bytes;
+  const n = 4096 - slot < 15 ? 4096 - slot : 15;
+  const snap = c.recordBytes;
+  snap[0] = wordAt(bytes, slot, bytesInWord(n, 0));
+  snap[1] = wordAt(bytes, slot + 4, bytesInWord(n, 1));
+  snap[2] = wordAt(bytes, slot + 8, bytesInWord(n, 2));
+  snap[3] = wordAt(bytes, slot + 12, bytesInWord(n, 3));
 }
 
 /**
@@ -129,15 +174,23 @@ export function findDecoded(c: Cpu): Decoded | undefined {
     c.recordSlot = -1;
     return undefined;
   }
-  if (page.generations[page.index] !== page.generation) {
-    claimCodePage(c, page.frame);
-    c.recordSlot = lin & 0xfff;
+  const slot = lin & 0xfff;
+  const generation = page.generations[page.index];
+  const d = page.records[slot];
+  if (d === undefined || d.code32 !== c.code32) {
+    prepareRecord(c, page, slot, generation);
     return undefined;
   }
-  const d = page.records[lin & 0xfff];
-  if (d === undefined || d.code32 !== c.code32) {
-    c.recordSlot = lin & 0xfff;
-    return undefined;
+  if (d.generation !== generation) {
+    // Something wrote the page since the record was last checked: only a change of its own bytes
+    // makes it stale.
+    if (!sameBytes(page.frame.bytes, slot, d)) {
+      page.records[slot] = undefined;
+      c.decodeCache.records--;
+      prepareRecord(c, page, slot, generation);
+      return undefined;
+    }
+    d.generation = generation;
   }
   // The whole instruction must lie within the CS limit (the decoder raises the #GP otherwise); when
   // the whole code page does, nothing on it can cross the limit.
@@ -146,6 +199,11 @@ export function findDecoded(c: Cpu): Decoded | undefined {
     return undefined;
   }
   return d;
+}
+
+/** The low `n` bytes (0–4) of a word. */
+function lowBytes(w: number, n: number): number {
+  return n >= 4 ? w : w & ((1 << (n << 3)) - 1);
 }
 
 /** Stores the instruction just decoded (from `c.instrStart`) as a record, when it lies in one page. */
@@ -181,6 +239,12 @@ export function storeDecoded(c: Cpu, hasMemoryOperand: boolean): void {
   d.imm2 = c.imm2;
   d.length = length;
   d.code32 = c.code32;
+  d.generation = c.recordGeneration;
+  const snap = c.recordBytes;
+  d.bytes0 = lowBytes(snap[0], bytesInWord(length, 0));
+  d.bytes1 = lowBytes(snap[1], bytesInWord(length, 1));
+  d.bytes2 = lowBytes(snap[2], bytesInWord(length, 2));
+  d.bytes3 = lowBytes(snap[3], bytesInWord(length, 3));
   d.run = selectRunner(d);
   page.records[slot] = d;
 }

@@ -1,19 +1,19 @@
 /**
- * How the CPU core abandons an instruction: a guest-caused exception or an exit is thrown as one
- * preallocated sentinel, so nothing is allocated when a guest faults and the x87 unit's memory
- * accesses (which call back into the core) can fault through it. The run loop in `cpu.ts` catches it;
- * the details (vector, error code) live in the CPU's fields.
+ * How the CPU core abandons an instruction: a guest-caused exception is thrown as one preallocated
+ * sentinel, so nothing is allocated when a guest faults and the x87 unit's memory accesses (which call
+ * back into the core) can fault through it. The run loop in `cpu.ts` catches it; the details (vector,
+ * error code) live in the CPU's fields. Exits are not thrown: an instruction that ends the run (HLT,
+ * INT n of an exit vector) completes normally after `Cpu.exit`, and the run loop, which checks one
+ * flag after every instruction, returns the exit.
  */
 
-/** The thrown sentinel's class (one instance each, never created per fault). */
+/** The thrown sentinel's class (one instance, never created per fault). */
 export class CpuSignal {
-  constructor(readonly kind: 'fault' | 'exit') {}
+  constructor(readonly kind: 'fault') {}
 }
 
 /** Thrown when the current instruction raised an exception (see `Cpu.pendingVector`). */
 export const FAULT = new CpuSignal('fault');
-/** Thrown when the current instruction ended the run with an exit (see `Cpu.pendingExit`). */
-export const EXIT = new CpuSignal('exit');
 
 /** Exception vectors. */
 export const VEC_DE = 0;

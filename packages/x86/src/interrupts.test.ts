@@ -264,6 +264,24 @@ describe('external interrupts and stop requests', () => {
     expect(m.run()).toEqual({ kind: 'halt' });
     expect(m.cpu.regs[0]).toBe(1);
   });
+
+  it('a stop requested before an instruction that exits is kept for the next run', () => {
+    // int 0x80 (an exit vector); inc eax; int 0x80; inc eax; hlt
+    const m = protectedMachine([0xcd, 0x80, 0x40, 0xcd, 0x80, 0x40, HLT]);
+    setGate(m, 0x80, gate(SEL.code0, HANDLER, 0));
+    const bits = new Uint32Array(8);
+    bits[4] = 1; // vector 0x80
+    m.cpu.setExitVectors(bits);
+    m.cpu.requestStop();
+    const exit = { kind: 'vector', vector: 0x80, errorCode: undefined, cr2: 0 };
+    expect(m.run()).toEqual({ ...exit, eip: 0x1002 });
+    const before = m.cpu.instructionCount;
+    expect(m.run()).toEqual({ kind: 'stop' }); // after the INC
+    expect(m.cpu.instructionCount - before).toBe(1);
+    expect(m.run()).toEqual({ ...exit, eip: 0x1005 });
+    expect(m.run()).toEqual({ kind: 'halt' });
+    expect(m.cpu.regs[0]).toBe(2);
+  });
 });
 
 describe('double and triple fault', () => {

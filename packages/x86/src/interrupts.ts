@@ -85,7 +85,10 @@ export function softwareInterrupt(c: Cpu, vector: number): void {
   if (!c.descriptors.readGate(vector, c.scratch)) c.gp(vector * 8 + 2);
   const dpl = (c.scratch[1] >> 13) & 3;
   if (dpl < c.cpl) c.gp(vector * 8 + 2);
-  if (c.isExitVector(vector)) c.exit(vectorExit(c, vector, NO_ERROR_CODE, c.eip));
+  if (c.isExitVector(vector)) {
+    c.exit(vectorExit(c, vector, NO_ERROR_CODE, c.eip));
+    return;
+  }
   throughGate(c, vector, NO_ERROR_CODE, c.eip, 0, true);
 }
 
@@ -93,7 +96,10 @@ export function softwareInterrupt(c: Cpu, vector: number): void {
  * INT1 (ICEBP, F1): a #DB trap with no gate-DPL check, delivered like an exception (EIP after it).
  */
 export function debugTrap(c: Cpu): void {
-  if (c.isExitVector(1)) c.exit(vectorExit(c, 1, NO_ERROR_CODE, c.eip));
+  if (c.isExitVector(1)) {
+    c.exit(vectorExit(c, 1, NO_ERROR_CODE, c.eip));
+    return;
+  }
   throughGate(c, 1, NO_ERROR_CODE, c.eip, 1, false);
 }
 

@@ -9,7 +9,7 @@
  */
 import type { HostFrame } from '@lguest/abi';
 import type { Cpu } from './cpu.js';
-import { codeWritten } from './decode-cache.js';
+import { frameWritten } from './decode-cache.js';
 import { ACCESS_WRITE } from './translation.js';
 import { UNBACKED_FRAME } from './unbacked.js';
 
@@ -87,20 +87,22 @@ export function lockedCommit(c: Cpu, size: number, expected: number, value: numb
     else c.wr32(lockLin, value);
     return true;
   }
-  // The frame may hold decoded code (its TLB entry then grants no write rights, but Atomics write directly).
-  codeWritten(c, lockFrame);
+  let stored: boolean;
   if (size === 1) {
-    return (
-      Atomics.compareExchange(lockFrame.bytes, lockIndex, expected & 0xff, value & 0xff) === (expected & 0xff)
-    );
-  }
-  if (size === 2) {
+    stored =
+      Atomics.compareExchange(lockFrame.bytes, lockIndex, expected & 0xff, value & 0xff) ===
+      (expected & 0xff);
+  } else if (size === 2) {
     const v = view16(lockFrame) as Int16Array;
     const e = (expected << 16) >> 16;
-    return Atomics.compareExchange(v, lockIndex, e, (value << 16) >> 16) === e;
+    stored = Atomics.compareExchange(v, lockIndex, e, (value << 16) >> 16) === e;
+  } else {
+    const v = view32(lockFrame) as Int32Array;
+    stored = Atomics.compareExchange(v, lockIndex, expected | 0, value | 0) === (expected | 0);
   }
-  const v = view32(lockFrame) as Int32Array;
-  return Atomics.compareExchange(v, lockIndex, expected | 0, value | 0) === (expected | 0);
+  // Atomics write behind the TLB: after the write, a page holding cached code gets a new generation.
+  if (stored) frameWritten(lockFrame);
+  return stored;
 }
 
 function view64(frame: HostFrame): BigInt64Array | undefined {
@@ -134,7 +136,6 @@ export function lockedCompareExchange64(
   if (frame !== UNBACKED_FRAME && (offset & 7) === 0 && isShared(frame)) {
     const v = view64(frame);
     if (v !== undefined) {
-      codeWritten(c, frame);
       const expected = (BigInt(expectHi) << 32n) | BigInt(expectLo >>> 0);
       const replacement = (BigInt(newHi) << 32n) | BigInt(newLo >>> 0);
       const old = Atomics.compareExchange(
@@ -145,6 +146,7 @@ export function lockedCompareExchange64(
       );
       found64[0] = Number(BigInt.asIntN(32, old));
       found64[1] = Number(BigInt.asIntN(32, old >> 32n));
+      frameWritten(frame);
       return found64[0] === (expectLo | 0) && found64[1] === (expectHi | 0);
     }
   }

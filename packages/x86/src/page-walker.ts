@@ -9,6 +9,7 @@
  */
 import type { HostFrame } from '@lguest/abi';
 import { type Cpu, CR0_PG, CR0_WP, CR4_PSE } from './cpu.js';
+import { frameWritten } from './decode-cache.js';
 import {
   ACCESS_WRITE,
   type Access,
@@ -105,6 +106,5 @@ function writePhys32(cpu: Cpu, addr: number, v: number): void {
   b[o + 2] = v >> 16;
   b[o + 3] = v >> 24;
   // A page table may share a page with code; tell decoded-code caches of every thread.
-  if (f.generations.buffer instanceof ArrayBuffer) f.generations[f.page]++;
-  else Atomics.add(f.generations, f.page, 1);
+  frameWritten(f);
 }

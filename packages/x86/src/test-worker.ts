@@ -37,7 +37,8 @@ if (job.kind === 'run') {
 } else {
   const memory = openMemory();
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, job.delayMs);
+  // A device's write through a view, then the generation bump every writer owes.
   memory.bytes.set(job.bytes, job.at);
-  Atomics.add(memory.generations, job.at >>> 12, 1);
+  memory.touch(job.at, job.bytes.length);
   parentPort?.postMessage({ patched: true });
 }

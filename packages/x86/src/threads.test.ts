@@ -159,6 +159,41 @@ describe('across threads', () => {
     expect(cpu.regs[0]).toBeGreaterThan(0);
   }, 30_000);
 
+  it("sees an instruction another thread's CPU rewrites through its own TLB", async () => {
+    const memory = sharedMemory();
+    // CPU A (0x1000): mov dword [0x3000], 1 (started); l: mov eax, 1; inc dword [0x3004];
+    //                 cmp eax, 2; jne l; hlt
+    const a = [0xc7, 0x05, ...dd(0x3000), ...dd(1), 0xb8, ...dd(1), 0xff, 0x05, ...dd(0x3004)];
+    a.push(0x83, 0xf8, 0x02, 0x75, 0x100 - 16, 0xf4);
+    // CPU B (0x2000): mov dword [0x1800], 0 (a store to A's code page: fills B's TLB with write
+    // rights); w: cmp dword [0x3000], 1; jne w; mov ecx, 100000; d: dec ecx; jnz d;
+    // mov dword [0x1000 + 11], 2 (A's immediate); mov ebx, [0x3004]; mov [0x3008], ebx; hlt
+    const b = [0xc7, 0x05, ...dd(0x1800), ...dd(0), 0x83, 0x3d, ...dd(0x3000), 0x01, 0x75, 0x100 - 9];
+    b.push(0xb9, ...dd(100_000), 0x49, 0x75, 0x100 - 3, 0xc7, 0x05, ...dd(0x100b), ...dd(2));
+    b.push(0x8b, 0x1d, ...dd(0x3004), 0x89, 0x1d, ...dd(0x3008), 0xf4);
+    memory.bytes.set(a, 0x1000);
+    memory.bytes.set(b, 0x2000);
+    const job = {
+      kind: 'run',
+      buffer: memory.buffer,
+      generations: memory.generations.buffer,
+      budget: 200_000_000,
+    };
+    const [ra, rb] = await Promise.all([
+      startWorker({ ...job, eip: 0x1000 }),
+      startWorker({ ...job, eip: 0x2000 }),
+    ]);
+    expect(rb.exit).toBe('halt');
+    expect(ra.exit).toBe('halt'); // a stale record would have looped until the budget ran out
+    expect(memory.read32(0x100b)).toBe(2);
+    // A ran its loop from cached records before the rewrite, and stopped promptly after it: B read
+    // A's iteration count right after its store, and A made only a few more iterations.
+    const atRewrite = memory.read32(0x3008);
+    const final = memory.read32(0x3004);
+    expect(atRewrite).toBeGreaterThan(0);
+    expect(final - atRewrite).toBeLessThan(10_000);
+  }, 60_000);
+
   it('stops with {kind: stop} when another thread sets the control block', async () => {
     const memory = sharedMemory();
     memory.bytes.set([0xeb, 0xfe], 0x1000); // jmp $
