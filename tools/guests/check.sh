@@ -2,7 +2,7 @@
 # The guest images' reproducibility check (`make -C tools/guests check`; CI runs it).
 #
 # 1. Every program in programs/<runtime>/ has its committed image images/<runtime>-<name>.elf, and no
-#    image is left without a program.
+#    image is left without a program; linux-walk/ has images/lguest-linux-walk.bzImage.
 # 2. verify.py checks the structure of every committed image (ELF, load addresses, multiboot header,
 #    lguest_data) — this needs no compiler, so it always runs.
 # 3. If this machine's toolchain (toolchain.sh) is the one recorded in TOOLCHAIN, the sources are
@@ -36,7 +36,14 @@ for path in images/*.elf; do
   fi
 done
 
-committed=(images/*.elf)
+# linux-walk is the one program built as a bzImage (linux-walk/, its own two-stage layout).
+expected+=("lguest-linux-walk.bzImage")
+if [ ! -f images/lguest-linux-walk.bzImage ]; then
+  echo "guest images: images/lguest-linux-walk.bzImage is missing (run \`pnpm guests\` and commit it)"
+  failed=1
+fi
+
+committed=(images/*.elf images/*.bzImage)
 if [ -e "${committed[0]}" ]; then
   python3 "$here/verify.py" "${committed[@]}" || failed=1
 fi
@@ -51,7 +58,7 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/elsewhere/guests"
-cp -R Makefile toolchain.sh include lib runtime programs "$tmp/elsewhere/guests/"
+cp -R Makefile toolchain.sh include lib runtime programs linux-walk "$tmp/elsewhere/guests/"
 if ! make -s -C "$tmp/elsewhere/guests" CC="$cc" OUT="$tmp/rebuilt" >"$tmp/build.log" 2>&1; then
   cat "$tmp/build.log"
   echo "guest images: the rebuild failed (is gcc-multilib installed? \`gcc -m32\` must work)"

@@ -152,11 +152,41 @@ def lguest_checks(img, elf):
               "first int $0x1f is LGUEST_INIT (eax = 1) with ebx = gpa of lguest_data")
 
 
+def bzimage_checks(img):
+    """The setup header of the linux-walk bzImage: boot protocol 2.13 with Linux 3.18's values (spec §8.2),
+    a protected-mode part of syssize paragraphs, and a payload and decompression buffer that fit."""
+    d = img.data
+    if not img.check(len(d) > 0x264 and d[0x202:0x206] == b"HdrS", "setup header magic HdrS at 0x202"):
+        return
+    setup_sects = d[0x1F1]
+    version, = struct.unpack_from("<H", d, 0x206)
+    syssize, = struct.unpack_from("<I", d, 0x1F4)
+    code32_start, = struct.unpack_from("<I", d, 0x214)
+    payload_offset, payload_length = struct.unpack_from("<II", d, 0x248)
+    pref_address, = struct.unpack_from("<Q", d, 0x258)
+    init_size, = struct.unpack_from("<I", d, 0x260)
+    pm = (setup_sects + 1) * 512
+    img.check(setup_sects == 31 and version == 0x020D, f"setup_sects {setup_sects}, version {version:#06x}")
+    img.check(struct.unpack_from("<H", d, 0x1FE)[0] == 0xAA55, "boot_flag 0xAA55")
+    img.check(d[0x211] == 0x01 and code32_start == ONE_MIB, f"loadflags {d[0x211]:#x}, code32_start {code32_start:#x}")
+    img.check(d[0x234] == 0 and struct.unpack_from("<H", d, 0x236)[0] == 0, "not relocatable, xloadflags 0")
+    img.check(struct.unpack_from("<I", d, 0x238)[0] == 2047, "cmdline_size 2047")
+    img.check(syssize * 16 == len(d) - pm, f"syssize {syssize} paragraphs = the {len(d) - pm}-byte protected-mode part")
+    img.check(payload_offset + payload_length <= len(d) - pm, f"payload {payload_offset:#x}+{payload_length:#x} inside it")
+    img.check(pref_address == 0x1000000 and 0 < init_size <= 0x1000000,
+              f"pref_address {pref_address:#x}, init_size {init_size:#x}")
+
+
 def main(paths):
     failed = []
     for path in paths:
         img = Image(path)
         print(f"{img.name}:")
+        if img.name.endswith(".bzImage"):
+            bzimage_checks(img)
+            if img.failures:
+                failed.append(img.name)
+            continue
         elf = elf_checks(img)
         if elf is not None:
             if img.name.startswith("multiboot-"):
