@@ -3,18 +3,21 @@ import {
   GuestMemory,
   LGUEST_CS_HI,
   LGUEST_REG_CS,
+  LGUEST_REG_DS,
   LGUEST_REG_EAX,
   LGUEST_REG_EBX,
   LGUEST_REG_EFLAGS,
   LGUEST_REG_EIP,
   LGUEST_REG_ERRCODE,
   LGUEST_REG_ESP,
+  LGUEST_REG_SS,
   LGUEST_REG_TRAPNUM,
   LGUEST_TRAP_ENTERING_GUEST,
 } from '@lguest/abi';
 import { ShadowMmu } from '@lguest/mmu';
 import {
   CHANGED_GDT,
+  CHANGED_GDT_TLS,
   CHANGED_IDT,
   isDirectTrap,
   LguestPages,
@@ -23,7 +26,7 @@ import {
   RUN_TRAP,
   Switcher,
 } from '@lguest/switcher';
-import { CONTROL_STOP } from '@lguest/x86';
+import { CONTROL_STOP, SEG_DS } from '@lguest/x86';
 import { describe, expect, it } from 'vitest';
 
 const CODE = 0x1000;
@@ -175,5 +178,145 @@ describe('runGuestOnce', () => {
     m.pages.ts = false;
     expect(m.run(1)).toBe(RUN_BUDGET);
     expect(m.pages.regs[LGUEST_REG_EIP]).toBe(CODE + 2);
+  });
+});
+
+/** GDT entry `index` of `pages`: a byte-granular DPL-1 data segment at `base`. */
+function dataEntry(pages: LguestPages, index: number, base: number): void {
+  pages.gdt[index * 2] = ((base & 0xffff) << 16) | 0x0fff;
+  pages.gdt[index * 2 + 1] = ((base >>> 16) & 0xff) | (base & 0xff00_0000) | 0x0040_b300;
+}
+
+describe('what the Host changed takes effect', () => {
+  // mov eax, [0]; int 0x1f — reads through DS whatever it is.
+  const READ_DS = [0xa1, 0, 0, 0, 0, 0xcd, 0x1f];
+
+  it('a LOAD_GDT_ENTRY under the loaded DS at the next entry', () => {
+    const m = machine(READ_DS);
+    m.memory.write32(0x3000, 0x1111);
+    m.memory.write32(0x4000, 0x2222);
+    dataEntry(m.pages, 15, 0x3000);
+    m.pages.changed |= CHANGED_GDT;
+    m.pages.regs[LGUEST_REG_DS] = (15 << 3) | 1;
+    expect(m.run()).toBe(RUN_TRAP);
+    expect(m.pages.regs[LGUEST_REG_EAX]).toBe(0x1111);
+    // Same selector in the frame, new descriptor: the entry is decoded again.
+    dataEntry(m.pages, 15, 0x4000);
+    m.pages.changed |= CHANGED_GDT;
+    m.pages.regs[LGUEST_REG_EIP] = CODE;
+    expect(m.run()).toBe(RUN_TRAP);
+    expect(m.pages.regs[LGUEST_REG_EAX]).toBe(0x2222);
+  });
+
+  it("a LOAD_TLS at the guest's next segment load and at the next entry", () => {
+    // mov ax, 0x31 (TLS entry 6, RPL 1); mov ds, ax; mov eax, [0]; int 0x1f
+    const m = machine([0x66, 0xb8, 0x31, 0, 0x8e, 0xd8, ...READ_DS]);
+    m.memory.write32(0x3000, 0x1111);
+    m.memory.write32(0x5000, 0x3333);
+    dataEntry(m.pages, 6, 0x3000);
+    m.pages.changed |= CHANGED_GDT_TLS;
+    expect(m.run()).toBe(RUN_TRAP);
+    expect(m.pages.regs[LGUEST_REG_EAX]).toBe(0x1111);
+    expect(m.pages.regs[LGUEST_REG_DS]).toBe(0x31);
+    dataEntry(m.pages, 6, 0x5000);
+    m.pages.changed |= CHANGED_GDT_TLS;
+    m.pages.regs[LGUEST_REG_EIP] = CODE;
+    expect(m.run()).toBe(RUN_TRAP);
+    expect(m.pages.regs[LGUEST_REG_EAX]).toBe(0x3333);
+    // Entering with DS 0x31 already (the `mov ds` skipped) sees the new base too.
+    dataEntry(m.pages, 6, 0x3000);
+    m.pages.changed |= CHANGED_GDT_TLS;
+    m.pages.regs[LGUEST_REG_EIP] = CODE + 6;
+    expect(m.run()).toBe(RUN_TRAP);
+    expect(m.pages.regs[LGUEST_REG_EAX]).toBe(0x1111);
+  });
+
+  it('an IDT entry at the next delivery, and a gate that stops being a direct trap exits', () => {
+    // int 0x80; the handlers at +0x100 and +0x200 are mov eax, 1 / mov eax, 2; int 0x1f.
+    const code = new Array(0x208).fill(0x90);
+    code.splice(0, 2, 0xcd, 0x80);
+    code.splice(0x100, 7, 0xb8, 1, 0, 0, 0, 0xcd, 0x1f);
+    code.splice(0x200, 7, 0xb8, 2, 0, 0, 0, 0xcd, 0x1f);
+    const m = machine(code.slice(0, 0x208));
+    const again = () => {
+      m.pages.regs[LGUEST_REG_EIP] = CODE;
+      m.pages.regs[LGUEST_REG_ESP] = 0x8000;
+      return m.run();
+    };
+    gate(m.pages, 0x80, CODE + 0x100, 0xf, 3);
+    expect(again()).toBe(RUN_TRAP);
+    expect(m.pages.regs[LGUEST_REG_TRAPNUM]).toBe(0x1f);
+    expect(m.pages.regs[LGUEST_REG_EAX]).toBe(1);
+    gate(m.pages, 0x80, CODE + 0x200, 0xf, 3);
+    expect(again()).toBe(RUN_TRAP);
+    expect(m.pages.regs[LGUEST_REG_EAX]).toBe(2);
+    // An interrupt gate is never direct: now vector 0x80 exits, with EIP after the int.
+    gate(m.pages, 0x80, CODE + 0x200, 0xe, 3);
+    expect(again()).toBe(RUN_TRAP);
+    expect(m.pages.regs[LGUEST_REG_TRAPNUM]).toBe(0x80);
+    expect(m.pages.regs[LGUEST_REG_EIP]).toBe(CODE + 2);
+    // And back to a trap gate: direct again.
+    gate(m.pages, 0x80, CODE + 0x100, 0xf, 3);
+    expect(again()).toBe(RUN_TRAP);
+    expect(m.pages.regs[LGUEST_REG_TRAPNUM]).toBe(0x1f);
+    expect(m.pages.regs[LGUEST_REG_EAX]).toBe(1);
+    // A gate the IDT-change flag does not announce is not copied (the Host always sets it).
+    gate(m.pages, 0x80, CODE + 0x200, 0xf, 3);
+    m.pages.changed = 0;
+    expect(again()).toBe(RUN_TRAP);
+    expect(m.pages.regs[LGUEST_REG_EAX]).toBe(1);
+  });
+
+  it('a new syscall vector redoes which gates are direct', () => {
+    const code = new Array(0x108).fill(0x90);
+    code.splice(0, 2, 0xcd, 0x81);
+    code.splice(0x100, 7, 0xb8, 1, 0, 0, 0, 0xcd, 0x1f);
+    const m = machine(code);
+    gate(m.pages, 0x81, CODE + 0x100, 0xf, 3);
+    expect(m.run()).toBe(RUN_TRAP);
+    expect(m.pages.regs[LGUEST_REG_TRAPNUM]).toBe(0x81);
+    m.pages.syscallVector = 0x81;
+    m.pages.changed |= CHANGED_IDT;
+    m.pages.regs[LGUEST_REG_EIP] = CODE;
+    expect(m.run()).toBe(RUN_TRAP);
+    expect(m.pages.regs[LGUEST_REG_TRAPNUM]).toBe(0x1f);
+    expect(m.pages.regs[LGUEST_REG_EAX]).toBe(1);
+  });
+});
+
+describe('segment registers across entries', () => {
+  it('checks a data selector again when the CPL moves: nulled at CPL 3, usable at CPL 1 again', () => {
+    const m = machine([0xa1, 0, 0, 0, 0, 0xcd, 0x1f]); // mov eax, [0]; int 0x1f
+    m.memory.write32(0, 0x5a5a);
+    m.pages.gdt[14 * 2] = 0xffff;
+    m.pages.gdt[14 * 2 + 1] = 0x00cf_fb00; // 0x73: user code
+    m.pages.gdt[15 * 2] = 0xffff;
+    m.pages.gdt[15 * 2 + 1] = 0x00cf_f300; // 0x7B: user data
+    m.pages.changed |= CHANGED_GDT;
+    /** Enters with the kernel's data selector in DS; a budget of 0 only loads the registers. */
+    const enter = (cs: number, ss: number, budget: number) => {
+      m.pages.regs[LGUEST_REG_CS] = cs;
+      m.pages.regs[LGUEST_REG_SS] = ss;
+      m.pages.regs[LGUEST_REG_DS] = 0x69; // DPL 1
+      m.pages.regs[LGUEST_REG_EIP] = CODE;
+      m.pages.regs[LGUEST_REG_ESP] = 0x8000;
+      return budget === 0 ? m.switcher.runGuestOnce(m.pages, 0) : m.run(budget);
+    };
+    const ds = () => m.switcher.cpu.getSegment(SEG_DS);
+    expect(enter(0x61, 0x69, 10_000)).toBe(RUN_TRAP);
+    expect(m.pages.regs[LGUEST_REG_EAX]).toBe(0x5a5a);
+    // The same frame at CPL 3: DS keeps its selector but is null (as an iret would leave it).
+    expect(enter(0x73, 0x7b, 0)).toBe(RUN_BUDGET);
+    expect(ds()).toMatchObject({ selector: 0x69, attributes: 0 });
+    // Back at CPL 1 (the Host delivering a trap from user mode): usable again.
+    expect(enter(0x61, 0x69, 0)).toBe(RUN_BUDGET);
+    expect(ds().attributes & 0x80).toBe(0x80);
+    m.pages.regs[LGUEST_REG_EAX] = 0;
+    expect(enter(0x61, 0x69, 10_000)).toBe(RUN_TRAP);
+    expect(m.pages.regs[LGUEST_REG_TRAPNUM]).toBe(0x1f);
+    expect(m.pages.regs[LGUEST_REG_EAX]).toBe(0x5a5a);
+    // And out to CPL 3 once more: null again.
+    expect(enter(0x73, 0x7b, 0)).toBe(RUN_BUDGET);
+    expect(ds().attributes).toBe(0);
   });
 });

@@ -58,16 +58,18 @@ import {
   Cpu,
   HostDescriptorTables,
   type PhysicalMemory,
+  SEG_CS,
   SEG_DS,
   SEG_ES,
   SEG_FS,
   SEG_GS,
+  SEG_SS,
   type TranslationProvider,
   type X87Unit,
 } from '@lguest/x86';
 import { isDirectTrap } from './direct-traps.js';
 import { CHANGED_ALL, CHANGED_GDT, CHANGED_GDT_TLS, CHANGED_IDT, type LguestPages } from './lguest-pages.js';
-import { loadCodeAndStack, loadDataSegment } from './segment-load.js';
+import { DATA_FAULT, DATA_NULLED, GdtCache, loadCodeAndStack, loadDataSegment } from './segment-load.js';
 
 /** {@link Switcher.runGuestOnce}: the guest trapped; `trapnum`, `errcode` and `cr2` say how. */
 export const RUN_TRAP = 0;
@@ -122,10 +124,22 @@ export class Switcher {
   /** Runs that ended in a guest trap (exits to the Host), for statistics and benchmarks. */
   trapExits = 0;
   readonly #exitBits = new Uint32Array(8);
+  /** The host GDT's entries decoded, until the next copy of changed GDT entries. */
+  readonly #gdtCache: GdtCache;
+  /**
+   * The guest IDT as last copied (raw gate words), with the system-call vector it was copied for:
+   * a changed IDT is compared with it gate by gate, so only the gates that really changed are redone.
+   * `#idtCopied` false forces every gate (new pages, or after {@link Switcher.invalidate}).
+   */
+  readonly #guestIdt = new Uint32Array(IDT_ENTRIES * 2);
+  #idtSyscallVector = -1;
+  #idtCopied = false;
   #lastPages: LguestPages | undefined;
   /** Selectors as last loaded into the CPU: CS, SS, DS, ES, FS, GS (-1 = reload). */
   readonly #loaded = new Int32Array(6).fill(-1);
   #lastTs = -1;
+  /** Data segments (bit i: DS, ES, FS, GS) last loaded null because the CPL may not use their selector. */
+  #nulledForPrivilege = 0;
   readonly #directTraps: boolean;
 
   constructor(options: SwitcherOptions) {
@@ -137,6 +151,7 @@ export class Switcher {
       fpu: options.fpu,
     });
     this.cpu.setDescriptorSource(this.tables);
+    this.#gdtCache = new GdtCache(this.tables.gdt);
     this.cpu.cr0 = LGUEST_GUEST_CR0;
     this.tables.setGdtEntry(GDT_ENTRY_LGUEST_CS, FLAT_SEGMENT_LO, LGUEST_CS_HI);
     this.tables.setGdtEntry(GDT_ENTRY_LGUEST_DS, FLAT_SEGMENT_LO, LGUEST_DS_HI);
@@ -155,6 +170,7 @@ export class Switcher {
     if (this.#lastPages !== pages) {
       pages.changed = CHANGED_ALL;
       this.#lastPages = pages;
+      this.#idtCopied = false;
     }
     if (pages.changed !== 0) this.#copyTables(pages);
     const tables = this.tables;
@@ -211,6 +227,7 @@ export class Switcher {
     this.#lastPages = undefined;
     this.#loaded.fill(-1);
     this.#lastTs = -1;
+    this.#idtCopied = false;
   }
 
   #copyTables(pages: LguestPages): void {
@@ -231,7 +248,10 @@ export class Switcher {
     }
     // A descriptor may have changed under a loaded selector: reload every segment on entry, as the
     // real Switcher does on every entry anyway.
-    if (changed & (CHANGED_GDT | CHANGED_GDT_TLS)) this.#loaded.fill(-1);
+    if (changed & (CHANGED_GDT | CHANGED_GDT_TLS)) {
+      this.#loaded.fill(-1);
+      this.#gdtCache.invalidate();
+    }
     if (changed & CHANGED_IDT) this.#copyIdt(pages);
   }
 
@@ -243,40 +263,68 @@ export class Switcher {
   #copyIdt(pages: LguestPages): void {
     const idt = this.tables.idt;
     const bits = this.#exitBits;
-    bits.fill(0);
+    const seen = this.#guestIdt;
+    const guest = pages.idt;
+    // A new system-call vector changes which gate may be direct: redo everything then too.
+    const all = !this.#idtCopied || pages.syscallVector !== this.#idtSyscallVector;
+    let exitsChanged = false;
     for (let v = 0; v < IDT_ENTRIES; v++) {
-      const lo = pages.idt[v * 2];
-      const hi = pages.idt[v * 2 + 1];
+      const lo = guest[v * 2];
+      const hi = guest[v * 2 + 1];
+      if (!all && lo === seen[v * 2] && hi === seen[v * 2 + 1]) continue;
+      seen[v * 2] = lo;
+      seen[v * 2 + 1] = hi;
+      const word = v >>> 5;
+      const bit = 1 << (v & 31);
+      const before = bits[word];
       if (this.#directTraps && isDirectTrap(v, hi, pages.syscallVector)) {
         idt[v * 2] = lo;
         idt[v * 2 + 1] = hi;
-        continue;
+        bits[word] = before & ~bit;
+      } else {
+        const dpl = v === LGUEST_TRAP_ENTRY ? GUEST_PL << 13 : hi & GATE_HI_DPL_MASK;
+        idt[v * 2] = LGUEST_GATE_LO_SELECTOR;
+        idt[v * 2 + 1] = 0x8e00 | dpl;
+        bits[word] = before | bit;
       }
-      bits[v >>> 5] |= 1 << (v & 31);
-      const dpl = v === LGUEST_TRAP_ENTRY ? GUEST_PL << 13 : hi & GATE_HI_DPL_MASK;
-      idt[v * 2] = LGUEST_GATE_LO_SELECTOR;
-      idt[v * 2 + 1] = 0x8e00 | dpl;
+      if (bits[word] !== before) exitsChanged = true;
     }
-    this.cpu.setExitVectors(bits);
+    if (all || exitsChanged) this.cpu.setExitVectors(bits);
+    this.#idtSyscallVector = pages.syscallVector;
+    this.#idtCopied = true;
   }
 
   #loadSegments(regs: Uint32Array): boolean {
     const cpu = this.cpu;
-    const gdt = this.tables.gdt;
+    const gdt = this.#gdtCache;
     const loaded = this.#loaded;
     const cs = regs[LGUEST_REG_CS] & 0xffff;
     const ss = regs[LGUEST_REG_SS] & 0xffff;
+    const cpl = cs & 3;
     if (cs !== loaded[0] || ss !== loaded[1]) {
-      loaded.fill(-1);
-      if (!loadCodeAndStack(cpu, gdt, cs, ss)) return false;
+      const oldCpl = loaded[0] < 0 ? -1 : loaded[0] & 3;
+      loaded[0] = -1;
+      loaded[1] = -1;
+      if (!loadCodeAndStack(cpu, gdt, cs, ss)) {
+        loaded.fill(-1);
+        return false;
+      }
       loaded[0] = cs;
       loaded[1] = ss;
+      // A data segment usable at the old CPL stays usable at the same or an inner one (the Host's
+      // frame for a trap from user mode): only one nulled for its privilege, or a move outwards,
+      // needs the checks again.
+      for (let i = 0; i < 4; i++) {
+        if (oldCpl < 0 || cpl > oldCpl || (this.#nulledForPrivilege & (1 << i)) !== 0) loaded[2 + i] = -1;
+      }
     }
-    const cpl = cs & 3;
     for (let i = 0; i < 4; i++) {
       const sel = regs[DATA_FRAME_WORDS[i]] & 0xffff;
       if (sel === loaded[2 + i]) continue;
-      if (!loadDataSegment(cpu, gdt, DATA_SEGMENTS[i], sel, cpl)) return false;
+      const result = loadDataSegment(cpu, gdt, DATA_SEGMENTS[i], sel, cpl);
+      if (result === DATA_FAULT) return false;
+      if (result === DATA_NULLED) this.#nulledForPrivilege |= 1 << i;
+      else this.#nulledForPrivilege &= ~(1 << i);
       loaded[2 + i] = sel;
     }
     return true;
@@ -285,14 +333,14 @@ export class Switcher {
   #saveSegments(regs: Uint32Array): void {
     const cpu = this.cpu;
     const loaded = this.#loaded;
-    const cs = cpu.getSegment(1).selector;
-    const ss = cpu.getSegment(2).selector;
+    const cs = cpu.getSelector(SEG_CS);
+    const ss = cpu.getSelector(SEG_SS);
     regs[LGUEST_REG_CS] = cs;
     regs[LGUEST_REG_SS] = ss;
     loaded[0] = cs;
     loaded[1] = ss;
     for (let i = 0; i < 4; i++) {
-      const sel = cpu.getSegment(DATA_SEGMENTS[i]).selector;
+      const sel = cpu.getSelector(DATA_SEGMENTS[i]);
       regs[DATA_FRAME_WORDS[i]] = sel;
       loaded[2 + i] = sel;
     }

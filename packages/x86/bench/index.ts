@@ -6,7 +6,8 @@
  * instructions per phase come from its own counter and its time from the COM1 phase markers.
  *
  * stdout: one JSON line per phase for lguest-x86 (`baseline` = v86's interpreter, `ratio` = ours / it),
- * then one per phase for v86's interpreter and JIT, then the lines of `smc.ts` and `exit.ts`.
+ * then one per phase for v86's interpreter and JIT, then the lines of `smc.ts`, `exit.ts` and
+ * `ring-switch.ts`.
  * stderr: a table. `BENCH_RUNS=n` runs all three n times, alternating, and reports each one's best
  * time per phase (a shared machine is noisy).
  */
@@ -116,7 +117,8 @@ const table = [
 ];
 process.stderr.write(`${table.join('\n')}\n`);
 
-// The self-modifying-code loops (`x86/smc/*`) and the exit round trip (`x86/exit`), on this
-// package's CPU only.
+// The self-modifying-code loops (`x86/smc/*`), the exit round trip (`x86/exit`) and the direct-trap
+// ring switch (`x86/ring-switch*`), on this package's CPU only.
 await import('./smc.js');
 await import('./exit.js');
+await import('./ring-switch.js');

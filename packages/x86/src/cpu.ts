@@ -15,6 +15,7 @@
  * register, segment and control-register names and the embedder-facing types are in
  * `cpu-interface.ts`, re-exported here.
  */
+import type { HostFrame } from '@lguest/abi';
 import {
   CONTROL_CHECK_INTERVAL,
   CONTROL_STOP,
@@ -338,18 +339,32 @@ export class Cpu extends LinearMemory {
     };
   }
 
+  /** The selector in segment register `seg` (what {@link Cpu.getSegment} reports, without a copy). */
+  getSelector(seg: number): number {
+    return this.segSel[seg] & 0xffff;
+  }
+
   /**
    * Sets a segment register with its hidden part, without checks (the embedder's view; guest loads go
    * through the descriptor checks). Setting CS sets CPL to the selector's RPL. `attributes` of 0 marks a
    * null (unusable) data segment.
    */
   setSegment(seg: number, state: SegmentState): void {
-    this.segSel[seg] = state.selector & 0xffff;
-    this.segBase[seg] = state.base | 0;
-    this.segLimit[seg] = state.limit >>> 0;
-    this.segAttr[seg] = state.attributes & 0xf0ff;
+    this.setSegmentFields(seg, state.selector, state.base, state.limit, state.attributes);
+  }
+
+  /**
+   * {@link Cpu.setSegment} from plain numbers, allocating nothing: what interrupt delivery, IRET and
+   * far returns use for a ring switch, and what an embedder that loads segments on every entry (the
+   * Switcher) can use.
+   */
+  setSegmentFields(seg: number, selector: number, base: number, limit: number, attributes: number): void {
+    this.segSel[seg] = selector & 0xffff;
+    this.segBase[seg] = base | 0;
+    this.segLimit[seg] = limit >>> 0;
+    this.segAttr[seg] = attributes & 0xf0ff;
     this.#segmentChanged(seg);
-    if (seg === SEG_CS) this.setCpl(state.selector & 3);
+    if (seg === SEG_CS) this.setCpl(selector & 3);
   }
 
   /** @internal Loads a segment's hidden part from a decoded descriptor. */
@@ -490,6 +505,18 @@ export class Cpu extends LinearMemory {
   }
 
   #fetchSlow(off: number, lin: number): number {
+    const frame = this.refillFetch(off, lin);
+    this.eip = (off + 1) | 0;
+    return frame.bytes[lin & 0xfff];
+  }
+
+  /**
+   * @internal Makes the page holding CS offset `off` (linear `lin`) the cached code page, with the
+   * checks the first byte's fetch makes (#GP(0) past the CS limit, #PF), and returns its frame. The
+   * run loop calls it before looking up a decoded record, so that an instruction reached by a far
+   * transfer, an interrupt or a jump to another page is replayed rather than decoded again.
+   */
+  refillFetch(off: number, lin: number): HostFrame {
     if (off >>> 0 > this.segLimit[SEG_CS]) this.gp(0);
     const frame = this.frameFor(lin, ACCESS_FETCH, this.cpl === 3);
     this.fetchPage = lin >>> 12;
@@ -500,8 +527,7 @@ export class Cpu extends LinearMemory {
     const pageEnd = pageStart + 0xfff;
     this.fetchInLimit = pageStart >= 0 && pageEnd <= this.segLimit[SEG_CS];
     this.codePage = frame === UNBACKED_FRAME ? undefined : claimCodePage(this, frame);
-    this.eip = (off + 1) | 0;
-    return frame.bytes[lin & 0xfff];
+    return frame;
   }
 
   /** @internal */

@@ -84,11 +84,17 @@ export class CodePage {
 export class DecodeCache {
   readonly pages = new Map<HostFrame, CodePage>();
   records = 0;
+  /**
+   * The last few code pages claimed, most recent first: a system call goes from the user page to the
+   * entry stub, the handler and back — a handful of pages, each a map lookup without this memo.
+   */
+  readonly recent: (CodePage | undefined)[] = [undefined, undefined, undefined, undefined];
 
   /** Drops everything. */
   clear(): void {
     this.pages.clear();
     this.records = 0;
+    this.recent.fill(undefined);
   }
 }
 
@@ -97,6 +103,28 @@ export class DecodeCache {
  * every writer, in any thread, bumps its generation from now on.
  */
 export function claimCodePage(c: Cpu, frame: HostFrame): CodePage {
+  const cache = c.decodeCache;
+  const recent = cache.recent;
+  const r0 = recent[0];
+  if (r0 !== undefined && r0.frame === frame) return r0;
+  for (let k = 1; k < recent.length; k++) {
+    const r = recent[k];
+    if (r !== undefined && r.frame === frame) {
+      recent[k] = recent[k - 1];
+      recent[k - 1] = r;
+      return r;
+    }
+  }
+  const page = lookupCodePage(c, frame);
+  recent[3] = recent[2];
+  recent[2] = recent[1];
+  recent[1] = recent[0];
+  recent[0] = page;
+  return page;
+}
+
+/** The code page for `frame` from the map, created (and the frame marked) on first use. */
+function lookupCodePage(c: Cpu, frame: HostFrame): CodePage {
   const cache = c.decodeCache;
   let page = cache.pages.get(frame);
   if (page === undefined) {
@@ -167,10 +195,13 @@ function prepareRecord(c: Cpu, page: CodePage, slot: number, generation: number)
  * undefined, after noting where the decoder should store the record it is about to make.
  */
 export function findDecoded(c: Cpu): Decoded | undefined {
-  const page = c.codePage;
   const off = c.eip;
   const lin = (c.segBase[1] + off) | 0;
-  if (page === undefined || lin >>> 12 !== c.fetchPage) {
+  // A new code page (a jump, a call, an interrupt or IRET changed page, CS or CPL): make it current
+  // with the same checks and faults as fetching the instruction's first byte.
+  if (lin >>> 12 !== c.fetchPage) c.refillFetch(off, lin);
+  const page = c.codePage;
+  if (page === undefined) {
     c.recordSlot = -1;
     return undefined;
   }

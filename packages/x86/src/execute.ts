@@ -735,7 +735,8 @@ export function loadFarPointer(c: Cpu, seg: number): void {
   writeReg(c, c.reg, size, offset);
 }
 
-function pusha(c: Cpu): void {
+/** PUSHA/PUSHAD. */
+export function pusha(c: Cpu): void {
   const size = opSize(c);
   const regs = c.regs;
   const sp = regs[REG_ESP];
@@ -748,7 +749,8 @@ function pusha(c: Cpu): void {
   c.adjustStack(-8 * size);
 }
 
-function popa(c: Cpu): void {
+/** POPA/POPAD. */
+export function popa(c: Cpu): void {
   const size = opSize(c);
   // Read everything first so a fault leaves the registers untouched.
   const di = c.peek(0, size);

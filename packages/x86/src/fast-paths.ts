@@ -14,7 +14,11 @@ import { ALU_CMP, alu, dec, inc } from './alu.js';
 import type { Cpu } from './cpu.js';
 import type { Decoded } from './decode-cache.js';
 import { computeEa, NO_REG } from './decoder.js';
-import { execute } from './execute.js';
+import { execute, popa, popSegment, pusha, pushSegment } from './execute.js';
+import { VEC_UD } from './fault.js';
+import { FLAG_DF } from './flags.js';
+import { iret, softwareInterrupt } from './interrupts.js';
+import { loadSegment } from './segments.js';
 
 /** Executes a decoded record; EIP already points after the instruction. */
 export type Runner = (c: Cpu, d: Decoded) => void;
@@ -232,6 +236,84 @@ function ret(c: Cpu, _d: Decoded): void {
 
 function nop(_c: Cpu, _d: Decoded): void {}
 
+/** MOV EAX, moffs32 (A1): the offset is the record's displacement. */
+function loadAccMoffs(c: Cpu, d: Decoded): void {
+  c.regs[0] = c.rd32(c.segLinear(d.eaSeg, d.eaDisp, 4, false));
+}
+
+/** MOV moffs32, EAX (A3). */
+function storeAccMoffs(c: Cpu, d: Decoded): void {
+  c.wr32(c.segLinear(d.eaSeg, d.eaDisp, 4, true), c.regs[0]);
+}
+
+/** The target of an indirect near CALL/JMP (FF /2, FF /4) from a register or memory. */
+function indirectTarget(c: Cpu, d: Decoded): number {
+  return d.rm >= 0 ? c.regs[d.rm] : c.rd32(c.segLinear(d.eaSeg, ea32(c, d), 4, false));
+}
+
+/** CALL Ev (FF /2): a call through a register or a function-pointer table. */
+function callIndirect(c: Cpu, d: Decoded): void {
+  const target = indirectTarget(c, d);
+  if (target >>> 0 > c.segLimit[SEG_CS]) c.gp(0);
+  c.push32(c.eip);
+  c.eip = target;
+}
+
+/** JMP Ev (FF /4): a jump table or a tail call through a pointer. */
+function jmpIndirect(c: Cpu, d: Decoded): void {
+  jump32(c, indirectTarget(c, d));
+}
+
+// --- The system-call path: INT n, IRET, segment registers, PUSHA/POPA, CLD ---------------------
+// A system call or an interrupt through the guest kernel's entry code runs these once each; replayed
+// directly they skip the interpreter's dispatch. The helpers read the operand size from the CPU's
+// decoded fields, which only the generic replay fills: every record here is 32-bit, so say so.
+
+/** INT imm8 (CD). */
+function intImm(c: Cpu, d: Decoded): void {
+  c.o32 = true;
+  softwareInterrupt(c, d.imm & 0xff);
+}
+
+/** IRETD (CF). */
+function iretd(c: Cpu, _d: Decoded): void {
+  c.o32 = true;
+  iret(c);
+}
+
+/** PUSH ES/CS/SS/DS/FS/GS (06, 0E, 16, 1E, 0F A0, 0F A8): `d.arg` is the segment register. */
+function pushSreg(c: Cpu, d: Decoded): void {
+  c.o32 = true;
+  pushSegment(c, d.arg);
+}
+
+/** POP ES/SS/DS/FS/GS (07, 17, 1F, 0F A1, 0F A9). */
+function popSreg(c: Cpu, d: Decoded): void {
+  c.o32 = true;
+  popSegment(c, d.arg);
+}
+
+/** MOV Sreg, r16/32 (8E with a register operand). */
+function movSregReg(c: Cpu, d: Decoded): void {
+  if (d.reg === SEG_CS || d.reg > 5) c.raise(VEC_UD, -1);
+  loadSegment(c, d.reg, c.regs[d.rm] & 0xffff);
+}
+
+function pushAll(c: Cpu, _d: Decoded): void {
+  c.o32 = true;
+  pusha(c);
+}
+
+function popAll(c: Cpu, _d: Decoded): void {
+  c.o32 = true;
+  popa(c);
+}
+
+/** CLD (FC). */
+function cld(c: Cpu, _d: Decoded): void {
+  c.flags.bits &= ~FLAG_DF;
+}
+
 /**
  * The executor for a record, setting `d.arg` for it. Only 32-bit operand and address size without
  * LOCK or REP get a specialised one; the rest, and every form not listed, replay generically.
@@ -291,6 +373,43 @@ export function selectRunner(d: Decoded): Runner {
       return pushImm;
     case 0x90:
       return nop;
+    case 0xcd:
+      return intImm;
+    case 0xcf:
+      return iretd;
+    case 0x06:
+    case 0x0e:
+    case 0x16:
+    case 0x1e:
+      d.arg = op >> 3;
+      return pushSreg;
+    case 0x07:
+    case 0x17:
+    case 0x1f:
+      d.arg = op >> 3;
+      return popSreg;
+    case 0x1a0:
+    case 0x1a8:
+      d.arg = op === 0x1a0 ? 4 : 5;
+      return pushSreg;
+    case 0x1a1:
+    case 0x1a9:
+      d.arg = op === 0x1a1 ? 4 : 5;
+      return popSreg;
+    case 0x8e:
+      return reg ? movSregReg : replayGeneric;
+    case 0x60:
+      return pushAll;
+    case 0x61:
+      return popAll;
+    case 0xfc:
+      return cld;
+    case 0xa1:
+      return loadAccMoffs;
+    case 0xa3:
+      return storeAccMoffs;
+    case 0xff:
+      return d.reg === 2 ? callIndirect : d.reg === 4 ? jmpIndirect : replayGeneric;
     case 0xc3:
       return ret;
     case 0xe8:

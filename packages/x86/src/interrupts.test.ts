@@ -13,7 +13,16 @@ import {
   SEG_SS,
 } from './cpu.js';
 import { FLAG_IF } from './flags.js';
-import { dd, gate, type Machine, protectedMachine, SEL, STACK_TOP, setGate } from './test-machine.js';
+import {
+  dd,
+  gate,
+  type Machine,
+  protectedMachine,
+  SEL,
+  STACK_TOP,
+  setGate,
+  TSS_BASE,
+} from './test-machine.js';
 
 const HLT = 0xf4;
 /** Handler at 0x2000: mov ebx,[esp]; mov ecx,[esp+4]; mov edx,[esp+8]; mov edi,[esp+12]; mov ebp,[esp+16]; pushf; pop esi; hlt */
@@ -138,6 +147,23 @@ describe('IDT delivery', () => {
     expect(r[REG_ECX] & 0xffff).toBe(SEL.data1);
     expect(r[REG_ESP]).toBe(0x6000 - 20);
     expect(m.cpu.cpl).toBe(1);
+  });
+
+  it('pushes and pops a ring-switch frame that straddles two pages', () => {
+    // mov esp, 0x700c: the IRET frame to ring 3 lies at 0x6ff8–0x700b; and so does the frame the
+    // INT from ring 3 pushes on the ring-0 stack, whose top moves to 0x700c as well.
+    const m = withHandler([0xbc, ...dd(0x700c), ...toRing3()], 0x80, 3);
+    m.memory.write32(TSS_BASE + 4, 0x700c);
+    m.memory.bytes.set([0xcd, 0x80, HLT], 0x1800);
+    expect(m.run()).toEqual({ kind: 'halt' });
+    const r = m.cpu.regs;
+    expect(r[REG_EBX]).toBe(0x1802);
+    expect(r[REG_ECX]).toBe(SEL.code3);
+    expect(r[REG_EDI]).toBe(0x7f00);
+    expect(r[REG_EBP]).toBe(SEL.data3);
+    expect(r[REG_ESP]).toBe(0x700c - 20);
+    expect(m.memory.read32(0x6ffc)).toBe(SEL.code3);
+    expect(m.memory.read32(0x7000)).toBe(r[REG_EDX]); // EFLAGS, the first word of the second page
   });
 
   it('IRET to an outer ring reloads SS:ESP and nulls data segments the ring may not use', () => {

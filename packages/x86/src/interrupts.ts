@@ -10,6 +10,7 @@
  * double-fault rules. Task gates and hardware task switches are not implemented (#GP).
  */
 import { Cpu, type CpuExit, REG_ESP, SEG_CS, SEG_SS } from './cpu.js';
+import { frameWritten } from './decode-cache.js';
 import { FAULT, isContributory, NO_ERROR_CODE, VEC_DF, VEC_NP, VEC_PF, VEC_TS } from './fault.js';
 import {
   FLAG_AC,
@@ -24,6 +25,8 @@ import {
   STATUS_FLAGS,
 } from './flags.js';
 import { checkStackSegment, fetchDescriptor, nullInaccessibleSegments } from './segments.js';
+import { ACCESS_READ, ACCESS_WRITE } from './translation.js';
+import { UNBACKED_FRAME } from './unbacked.js';
 
 function vectorExit(c: Cpu, vector: number, errorCode: number, eip: number): CpuExit {
   return {
@@ -160,35 +163,20 @@ function throughGate(
     const top = ss32 ? newEsp : newEsp & 0xffff;
     const bottom = ss32 ? (top - words * size) | 0 : (top - words * size) & 0xffff;
     if (!inStack(bottom >>> 0, words * size, ssLimit, ssAttr)) c.raise(VEC_TS, newSs & 0xfffc);
-    const values = frameValues(errorCode, returnEip, oldCs, eflags, c.regs[REG_ESP], c.segSel[SEG_SS]);
-    for (let i = 0; i < words; i++) {
-      const lin = (ssBase + bottom + i * size) | 0;
-      const v = values[i + first];
-      if (size === 4) c.writeSlow(lin, 4, v, false);
-      else c.writeSlow(lin, 2, v, false);
-    }
-    c.setSegment(SEG_SS, { selector: newSs, base: ssBase, limit: ssLimit, attributes: ssAttr });
+    frameValues(errorCode, returnEip, oldCs, eflags, c.regs[REG_ESP], c.segSel[SEG_SS]);
+    writeFrame(c, (ssBase + bottom) | 0, words, size, first, false);
+    c.setSegmentFields(SEG_SS, newSs, ssBase, ssLimit, ssAttr);
     if (ss32) c.regs[REG_ESP] = bottom;
     else c.setReg16(REG_ESP, bottom);
   } else {
     const words = frame;
     const bottom = c.stackOffset(-words * size);
-    const values = frameValues(errorCode, returnEip, oldCs, eflags, 0, 0);
+    frameValues(errorCode, returnEip, oldCs, eflags, 0, 0);
     const lin0 = c.segLinear(SEG_SS, bottom, words * size, true);
-    for (let i = 0; i < words; i++) {
-      const lin = (lin0 + i * size) | 0;
-      const v = values[i + first];
-      if (size === 4) c.writeSlow(lin, 4, v, newCpl === 3);
-      else c.writeSlow(lin, 2, v, newCpl === 3);
-    }
+    writeFrame(c, lin0, words, size, first, newCpl === 3);
     c.adjustStack(-words * size);
   }
-  c.setSegment(SEG_CS, {
-    selector: (selector & 0xfffc) | newCpl,
-    base: csBase,
-    limit: csLimit,
-    attributes: csAttr,
-  });
+  c.setSegmentFields(SEG_CS, (selector & 0xfffc) | newCpl, csBase, csLimit, csAttr);
   c.eip = offset;
   let flags = eflags & ~(FLAG_TF | FLAG_NT | FLAG_RF | FLAG_VM);
   if (!trapGate) flags &= ~FLAG_IF;
@@ -215,6 +203,36 @@ function frameValues(
   return f;
 }
 
+/**
+ * Writes `count` frame words of `size` bytes (from `frameScratch[first]` up) at linear `lin`, lowest
+ * first, with the privilege `user`. A frame within one page — nearly always — costs one translation
+ * and one code-generation check; one that straddles a page is written word by word, so the first word
+ * that cannot be written faults first, as before.
+ */
+function writeFrame(c: Cpu, lin: number, count: number, size: number, first: number, user: boolean): void {
+  const bytes = count * size;
+  const values = frameScratch;
+  if (((lin ^ (lin + bytes - 1)) & ~0xfff) === 0) {
+    const frame = c.frameFor(lin, ACCESS_WRITE, user);
+    if (frame === UNBACKED_FRAME) return;
+    const b = frame.bytes;
+    let o = lin & 0xfff;
+    for (let i = 0; i < count; i++) {
+      const v = values[i + first];
+      b[o] = v;
+      b[o + 1] = v >> 8;
+      if (size === 4) {
+        b[o + 2] = v >> 16;
+        b[o + 3] = v >> 24;
+      }
+      o += size;
+    }
+    frameWritten(frame);
+    return;
+  }
+  for (let i = 0; i < count; i++) c.writeSlow((lin + i * size) | 0, size, values[i + first], user);
+}
+
 function inStack(offset: number, bytes: number, limit: number, attr: number): boolean {
   const last = offset + bytes - 1;
   if (attr & 0x4) {
@@ -228,10 +246,17 @@ function inStack(offset: number, bytes: number, limit: number, attr: number): bo
 export function iret(c: Cpu): void {
   if (c.flags.bits & FLAG_NT) c.gp(0); // a task return: hardware task switching is not implemented
   const size = c.o32 ? 4 : 2;
-  const newEip = c.peek(0, size);
-  const selector = c.peek(size, size) & 0xffff;
-  let newFlags = c.peek(2 * size, size);
-  if (size === 2) newFlags = (c.flags.get() & 0xffff_0000) | (newFlags & 0xffff);
+  // One translation for the whole frame when it can be had (32-bit, flat stack, one page); else the
+  // words one by one. Either way EIP, CS and EFLAGS are read before anything is checked.
+  const whole = size === 4 && readIretFrame(c);
+  const frame = iretFrame;
+  const newEip = whole ? frame[0] : c.peek(0, size);
+  const selector = (whole ? frame[1] : c.peek(size, size)) & 0xffff;
+  let newFlags = whole ? frame[2] : c.peek(2 * size, size);
+  // Every status flag comes from the frame, so the lazy ones need not be worked out: `bits` holds the
+  // rest of EFLAGS as it is.
+  const kept = c.flags.bits | 0x2;
+  if (size === 2) newFlags = (kept & 0xffff_0000) | (newFlags & 0xffff);
   const rpl = selector & 3;
   if ((selector & 0xfffc) === 0) c.gp(0);
   if (rpl < c.cpl) c.gp(selector & 0xfffc);
@@ -245,7 +270,7 @@ export function iret(c: Cpu): void {
   if (newEip >>> 0 > csLimit) c.gp(0);
 
   const oldCpl = c.cpl;
-  const old = c.flags.get();
+  const old = kept;
   let changeable = STATUS_FLAGS | FLAG_TF | FLAG_DF | FLAG_NT | FLAG_AC | FLAG_ID | FLAG_RF;
   if (oldCpl === 0) changeable |= FLAG_IOPL | FLAG_IF;
   else if (oldCpl <= c.iopl) changeable |= FLAG_IF;
@@ -253,18 +278,40 @@ export function iret(c: Cpu): void {
   const flags = (old & ~changeable) | (newFlags & changeable);
 
   if (rpl === oldCpl) {
-    c.setSegment(SEG_CS, { selector, base: csBase, limit: csLimit, attributes: csAttr });
+    c.setSegmentFields(SEG_CS, selector, csBase, csLimit, csAttr);
     c.adjustStack(3 * size);
   } else {
-    const newEsp = c.peek(3 * size, size);
-    const newSs = c.peek(4 * size, size) & 0xffff;
+    const newEsp = whole ? frame[3] : c.peek(3 * size, size);
+    const newSs = (whole ? frame[4] : c.peek(4 * size, size)) & 0xffff;
     const ss = checkStackSegment(c, newSs, rpl);
-    c.setSegment(SEG_SS, { selector: newSs, base: ss.base, limit: ss.limit, attributes: ss.attributes });
-    c.setSegment(SEG_CS, { selector, base: csBase, limit: csLimit, attributes: csAttr });
+    c.setSegmentFields(SEG_SS, newSs, ss.base, ss.limit, ss.attributes);
+    c.setSegmentFields(SEG_CS, selector, csBase, csLimit, csAttr);
     if (c.stack32) c.regs[REG_ESP] = newEsp;
     else c.setReg16(REG_ESP, newEsp);
     nullInaccessibleSegments(c);
   }
   c.eip = size === 4 ? newEip : newEip & 0xffff;
   c.flags.load(flags & ~FLAG_VM);
+}
+
+/** The five dwords of a 32-bit IRET frame: EIP, CS, EFLAGS and, for an outer ring, ESP and SS. */
+const iretFrame = new Int32Array(5);
+
+/**
+ * Reads the 32-bit IRET frame into {@link iretFrame} with one translation when SS is a flat
+ * readable 32-bit segment (no limit to check) and all five dwords lie in one page — so reading the
+ * outer-ring words before knowing whether they are needed can raise nothing. Same rights and fault as
+ * reading the first dword. False when the words must be read one by one.
+ */
+function readIretFrame(c: Cpu): boolean {
+  if (!c.stack32 || (c.segFast[SEG_SS] & 1) === 0) return false;
+  const lin = (c.segBase[SEG_SS] + c.regs[REG_ESP]) | 0;
+  const o = lin & 0xfff;
+  if (o > 0x1000 - 20) return false;
+  const b = c.frameFor(lin, ACCESS_READ, c.cpl === 3).bytes;
+  for (let i = 0; i < 5; i++) {
+    const k = o + i * 4;
+    iretFrame[i] = b[k] | (b[k + 1] << 8) | (b[k + 2] << 16) | (b[k + 3] << 24);
+  }
+  return true;
 }

@@ -22,16 +22,29 @@ let lockAtomic = false;
 let lockFrame: HostFrame = UNBACKED_FRAME;
 let lockIndex = 0;
 
+// The frame of the last locked operation, whether it is shared and its dword view: a kernel's locked
+// operations (spinlocks, atomic counters, XCHG with memory in its entry code) keep hitting the same
+// few pages, and `instanceof` plus a WeakMap lookup per operation showed in system-call profiles.
+let lastFrame: HostFrame = UNBACKED_FRAME;
+let lastShared = false;
+let lastView32: Int32Array | undefined;
+
 function isShared(frame: HostFrame): boolean {
-  return typeof SharedArrayBuffer !== 'undefined' && frame.bytes.buffer instanceof SharedArrayBuffer;
+  if (frame === lastFrame) return lastShared;
+  lastFrame = frame;
+  lastShared = typeof SharedArrayBuffer !== 'undefined' && frame.bytes.buffer instanceof SharedArrayBuffer;
+  lastView32 = undefined;
+  return lastShared;
 }
 
 function view32(frame: HostFrame): Int32Array | undefined {
+  if (frame === lastFrame && lastView32 !== undefined) return lastView32;
   let v = views32.get(frame);
   if (v === undefined && frame.bytes.byteOffset % 4 === 0) {
     v = new Int32Array(frame.bytes.buffer, frame.bytes.byteOffset, 1024);
     views32.set(frame, v);
   }
+  if (frame === lastFrame) lastView32 = v;
   return v;
 }
 

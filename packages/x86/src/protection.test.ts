@@ -196,6 +196,77 @@ describe('host-side descriptor tables', () => {
   });
 });
 
+describe('host-side tables changed between uses', () => {
+  /**
+   * A CPL-1 kernel on host tables: `mov ds, ax; mov ebx, [0]; int 0x80`, whose handler (0x2000 or
+   * 0x2100) leaves with `int 0x81`, an exit, so its EIP tells which gate the CPU used.
+   */
+  function kernel() {
+    const tables = new HostDescriptorTables(32);
+    tables.setGdtEntry(12, ...descriptor(0, 0xffff_ffff, 0xb, 1)); // 0x61: ring-1 code
+    tables.setGdtEntry(13, ...descriptor(0, 0xffff_ffff, 0x3, 1)); // 0x69: ring-1 data
+    tables.setGdtEntry(15, ...descriptor(0x3000, 0xfff, 0x3, 1)); // 0x79: data at 0x3000
+    tables.setGate(0x80, ...gate(0x61, 0x2000, 1, true));
+    tables.setGate(0x81, ...gate(0x61, 0, 1));
+    const m = protectedMachine([]);
+    m.cpu.setDescriptorSource(tables);
+    m.cpu.setExitVectors(exitBits(0x81));
+    m.memory.bytes.set([0x8e, 0xd8, 0x8b, 0x1d, 0, 0, 0, 0, 0xcd, 0x80], 0x1000);
+    m.memory.bytes.set([0xcd, 0x81], 0x2000);
+    m.memory.bytes.set([0xcd, 0x81], 0x2100);
+    m.memory.write32(0x3000, 0x1111);
+    m.memory.write32(0x4000, 0x2222);
+    m.memory.write32(0x5000, 0x3333);
+    const enter = () => {
+      m.cpu.setSegment(1, {
+        selector: 0x61,
+        base: 0,
+        limit: 0xffff_ffff,
+        attributes: flatAttributes(0xb, 1),
+      });
+      m.cpu.setSegment(2, {
+        selector: 0x69,
+        base: 0,
+        limit: 0xffff_ffff,
+        attributes: flatAttributes(0x3, 1),
+      });
+      m.cpu.regs[REG_EAX] = 0x79;
+      m.cpu.regs[4] = 0x6000;
+      m.cpu.eip = 0x1000;
+      return m.run(100);
+    };
+    return { m, tables, enter };
+  }
+
+  it('a GDT entry or IDT gate set through the setters is used at the next load and delivery', () => {
+    const { m, tables, enter } = kernel();
+    expect(enter()).toMatchObject({ kind: 'vector', vector: 0x81, eip: 0x2002 });
+    expect(m.cpu.regs[REG_EBX]).toBe(0x1111);
+    tables.setGdtEntry(15, ...descriptor(0x4000, 0xfff, 0x3, 1));
+    tables.setGate(0x80, ...gate(0x61, 0x2100, 1, true));
+    expect(enter()).toMatchObject({ kind: 'vector', vector: 0x81, eip: 0x2102 });
+    expect(m.cpu.regs[REG_EBX]).toBe(0x2222);
+    expect(m.cpu.getSegment(SEG_DS).base).toBe(0x4000);
+  });
+
+  it('entries written straight into the gdt and idt arrays are used as well', () => {
+    const { m, tables, enter } = kernel();
+    expect(enter()).toMatchObject({ eip: 0x2002 });
+    const [lo, hi] = descriptor(0x5000, 0xfff, 0x3, 1);
+    tables.gdt[15 * 2] = lo;
+    tables.gdt[15 * 2 + 1] = hi;
+    const [glo, ghi] = gate(0x61, 0x2100, 1, true);
+    tables.idt[0x80 * 2] = glo;
+    tables.idt[0x80 * 2 + 1] = ghi;
+    expect(enter()).toMatchObject({ eip: 0x2102 });
+    expect(m.cpu.regs[REG_EBX]).toBe(0x3333);
+    // A gate no longer present: #NP(0x80*8+2) at the INT itself.
+    tables.idt[0x80 * 2 + 1] = ghi & ~0x8000;
+    m.cpu.setExitVectors(exitBits(0x81, 11));
+    expect(enter()).toMatchObject({ kind: 'vector', vector: 11, errorCode: 0x80 * 8 + 2, eip: 0x1008 });
+  });
+});
+
 describe('CPUID, RDTSC, CR0.TS', () => {
   it('CPUID reports spec §15.4 at every CPL', () => {
     // xor eax,eax; cpuid; mov edi? keep ebx/ecx/edx; hlt(#GP at CPL 3)

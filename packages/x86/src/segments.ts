@@ -141,7 +141,7 @@ export function farReturn(c: Cpu, release: number): void {
   const ssDesc = checkStackSegment(c, newSs, rpl);
   if (offset >>> 0 > csLimit) c.gp(0);
   c.loadSegmentCache(SEG_SS, newSs, ssDesc);
-  c.setSegment(SEG_CS, { selector, base: csBase, limit: csLimit, attributes: csAttr });
+  c.setSegmentFields(SEG_CS, selector, csBase, csLimit, csAttr);
   if (c.stack32) c.regs[REG_ESP] = (newEsp + release) | 0;
   else c.setReg16(REG_ESP, newEsp + release);
   c.eip = c.o32 ? offset : offset & 0xffff;
@@ -150,7 +150,9 @@ export function farReturn(c: Cpu, release: number): void {
 
 /** After a return to an outer ring: data segments the new CPL may not use become null. */
 export function nullInaccessibleSegments(c: Cpu): void {
-  for (const seg of [0, 3, 4, 5]) {
+  // ES, DS, FS, GS (0, 3, 4, 5): counted, not iterated over an array, so a return allocates nothing.
+  for (let seg = 0; seg < 6; seg++) {
+    if (seg === SEG_CS || seg === SEG_SS) continue;
     const attr = c.segAttr[seg];
     if ((attr & 0x10) === 0) continue;
     const conformingCode = (attr & 0xc) === 0xc;
