@@ -26,6 +26,14 @@ describe('console transmit', () => {
     ]);
   });
 
+  it('marks its transmit queue as one the guest spins on, and only that one', () => {
+    const console = new ConsoleDevice({ output: () => {} });
+    expect(console.queues.map((q) => [q.name, q.guestSpins === true])).toEqual([
+      ['rx', false],
+      ['tx', true],
+    ]);
+  });
+
   it('writes every buffer in order and marks it used before the kick returns', () => {
     const { tx, output } = consoleGuest();
     const lines = Array.from({ length: 300 }, (_, i) => `line ${i}\n`);

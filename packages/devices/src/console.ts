@@ -70,7 +70,8 @@ export class ConsoleDevice implements VirtioDevice {
     const num = options.queueSize ?? VIRTQUEUE_NUM;
     this.queues = [
       { name: 'rx', num },
-      { name: 'tx', num },
+      // Linux's hvc (and the project's guests) spin on the used ring until each transmit is done.
+      { name: 'tx', num, guestSpins: true },
     ];
     const output = options.output;
     this.#write = typeof output === 'function' ? output : (chunk) => void output.write(chunk);

@@ -16,6 +16,13 @@ export interface QueueSpec {
   readonly name: string;
   /** Entries (a power of two; the reference Launcher uses `VIRTQUEUE_NUM`, 256). */
   readonly num: number;
+  /**
+   * True when the guest waits for this queue's buffers by spinning on the used ring with interrupts
+   * off (the console's transmit queue, §9.5, §13). The vCPU has nothing else to do until the kick is
+   * serviced, so a Launcher services such kicks with the vCPU stopped (the kick ends its `read()`)
+   * rather than beside a spinning vCPU that would compete with it for a CPU.
+   */
+  readonly guestSpins?: boolean;
 }
 
 /** What the bus hands a device when it places it. */

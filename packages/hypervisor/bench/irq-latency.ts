@@ -31,13 +31,10 @@ export async function irqLatency(): Promise<{ median: number; p99: number }> {
     .store(DATA_GPA + LGUEST_DATA_LAYOUT.blockedInterrupts.offset, 0)
     .store(irqEnabled, 0x200);
   const haltLoop = code.here;
-  code
-    .hcall(LHCALL_HALT)
-    .raw(0xe9)
-    .imm32((haltLoop - (code.here + 5)) >>> 0);
+  code.hcall(LHCALL_HALT).jmp(haltLoop);
   while (code.here < handler) code.raw(0x90);
   code.mov(4, STACK_TOP).store(irqEnabled, 0x200).hcall(LHCALL_NOTIFY, 0x3000);
-  code.raw(0xe9).imm32((haltLoop - (code.here + 5)) >>> 0);
+  code.jmp(haltLoop);
 
   const memory = new GuestMemory(new SharedArrayBuffer(2 << 20));
   for (let i = 0; i < 64; i++) memory.write8(DATA_GPA + LGUEST_DATA_LAYOUT.hcallStatus.offset + i, 0xff);

@@ -7,11 +7,23 @@
  * IRQs, the legacy break (§2.5) and close reach a running or halted vCPU through the shared control
  * block, so they act at once even while the worker is busy in the guest.
  *
+ * `read()` requests and results travel through the shared run channel (`run-channel.ts`): the file
+ * bumps a word the idle vCPU thread sleeps on, and awaits the vCPU thread's doorbell with
+ * `Atomics.waitAsync` — no message, no structured clone, one futex wake each way.
+ *
  * `LHREQ_EVENTFD`'s second word names a notifier registered with {@link LguestFile.registerNotify}
  * (a callback in this thread, or a `MessagePort` another thread listens on) instead of an eventfd.
+ * A NOTIFY for a callback goes on the channel's ring while the guest keeps running; the callbacks
+ * run in the guest's order, and always before the `read()` that follows them settles.
  */
 import { existsSync } from 'node:fs';
-import { MessageChannel, type MessagePort, type ResourceLimits, Worker } from 'node:worker_threads';
+import {
+  MessageChannel,
+  type MessagePort,
+  type ResourceLimits,
+  receiveMessageOnPort,
+  Worker,
+} from 'node:worker_threads';
 import {
   EAGAIN,
   EBUSY,
@@ -32,9 +44,23 @@ import {
   PAGE_SIZE,
 } from '@lguest/abi';
 import { CONTROL_HOLD, createControlBlock, HOLD_BREAK, HOLD_CLOSE, raiseIrq, setHold } from './control.js';
+import {
+  CHANNEL_CLOSED,
+  CHANNEL_DOORBELL,
+  CHANNEL_KIND,
+  CHANNEL_RESULT,
+  CHANNEL_RING_TAIL,
+  CHANNEL_RUN,
+  CHANNEL_VALUE,
+  createRunChannel,
+  drainNotifies,
+  RESULT_DEAD,
+  RESULT_NOTIFY,
+  RESULT_RESTART,
+  waitAsync,
+} from './run-channel.js';
 import type { TraceHook } from './trace.js';
-import type { RunResult } from './vcpu.js';
-import type { SetupMessage, VcpuWorkerData } from './vcpu-worker.js';
+import type { ReplyMessage, SetupMessage, VcpuWorkerData } from './vcpu-worker.js';
 
 /** `EBADF`: the file was closed, or `LHREQ_EVENTFD` named no registered notifier. */
 export const EBADF = 9;
@@ -95,18 +121,27 @@ interface PendingRead {
 export class FileState {
   readonly memory: GuestMemory;
   readonly control = createControlBlock();
+  /** The run channel shared with the vCPU thread (`run-channel.ts`). */
+  readonly channel = createRunChannel();
   readonly options: LguestFileOptions;
   owner: LguestFile | undefined;
   worker: Worker | undefined;
   setup: MessageChannel | undefined;
+  /** Trace events and death reasons from the vCPU thread. */
+  reply: MessageChannel | undefined;
   reading: PendingRead | undefined;
+  /** True while a doorbell wait is armed or being serviced. */
+  listening = false;
+  /** `CHANNEL_RESULT` as last consumed. */
+  resultSeen = 0;
+  /** The death reason the vCPU thread sent ahead of its `dead` result. */
+  reason: string | undefined;
   /** The death record as the Launcher reads it: a reason string or an errno. */
   deathReason: string | undefined;
   deathErrno = 0;
   closed = false;
   breakWaiters: (() => void)[] = [];
-  readonly notifiers = new Map<number, MessagePort>();
-  readonly localPorts: MessagePort[] = [];
+  readonly notifiers = new Map<number, NotifyTarget>();
   nextNotifier = 1;
 
   constructor(options: LguestFileOptions) {
@@ -175,18 +210,8 @@ export class LguestFile {
     const state = this.#state;
     if (state.closed) throw new LguestError(EBADF, 'the file is closed');
     const id = state.nextNotifier++;
-    let port: MessagePort;
-    if (typeof target === 'function') {
-      const channel = new MessageChannel();
-      channel.port1.on('message', (value: number) => target(value));
-      channel.port1.unref();
-      state.localPorts.push(channel.port1);
-      port = channel.port2;
-    } else {
-      port = target;
-    }
-    state.notifiers.set(id, port);
-    if (state.setup !== undefined) this.#sendSetup({ kind: 'port', id, port }, [port]);
+    state.notifiers.set(id, target);
+    if (state.setup !== undefined) this.#sendNotifier(id, target);
     return id;
   }
 
@@ -262,7 +287,12 @@ export class LguestFile {
     return new Promise<number | string>((resolve, reject) => {
       state.reading = { resolve, reject };
       worker.ref();
-      worker.postMessage({ type: 'run' });
+      Atomics.add(state.channel, CHANNEL_RUN, 1);
+      Atomics.notify(state.channel, CHANNEL_RUN);
+      if (!state.listening) {
+        state.listening = true;
+        this.#service();
+      }
     });
   }
 
@@ -294,6 +324,12 @@ export class LguestFile {
     if (state.closed) return 0;
     state.closed = true;
     setHold(state.control, HOLD_CLOSE, true);
+    // The vCPU thread may sleep between runs or on a full notify ring: both wake and see the close.
+    Atomics.store(state.channel, CHANNEL_CLOSED, 1);
+    Atomics.notify(state.channel, CHANNEL_RUN);
+    Atomics.notify(state.channel, CHANNEL_RING_TAIL);
+    // And this thread's own doorbell wait, which no vCPU thread will ring any more.
+    Atomics.notify(state.channel, CHANNEL_DOORBELL);
     const reading = state.reading;
     state.reading = undefined;
     reading?.reject(new LguestError(EINTR, 'the file was closed'));
@@ -301,12 +337,78 @@ export class LguestFile {
     state.breakWaiters = [];
     void state.worker?.terminate();
     state.setup?.port1.close();
-    for (const port of state.localPorts) port.close();
+    state.reply?.port1.close();
     return 0;
   }
 
   #sendSetup(message: SetupMessage, transfer: MessagePort[] = []): void {
     this.#state.setup?.port1.postMessage(message, transfer);
+  }
+
+  /** Tells the vCPU thread about a notifier: a callback is served through the channel's ring. */
+  #sendNotifier(id: number, target: NotifyTarget): void {
+    if (typeof target === 'function') this.#sendSetup({ kind: 'local', id });
+    else this.#sendSetup({ kind: 'port', id, port: target }, [target]);
+  }
+
+  /**
+   * Handles what the vCPU thread published (trace events, ring entries, a result), then waits on the
+   * doorbell again while a read is pending. The result word is read first: everything the vCPU thread
+   * sent before it is then visible, so callbacks and trace events come before the read settles.
+   */
+  readonly #service = (): void => {
+    const state = this.#state;
+    const channel = state.channel;
+    for (;;) {
+      if (state.closed || state.reading === undefined) {
+        state.listening = false;
+        return;
+      }
+      const seen = Atomics.load(channel, CHANNEL_DOORBELL);
+      const result = Atomics.load(channel, CHANNEL_RESULT);
+      this.#drainReplies();
+      drainNotifies(channel, this.#deliver);
+      if (result !== state.resultSeen) {
+        state.resultSeen = result;
+        this.#settle(Atomics.load(channel, CHANNEL_KIND), Atomics.load(channel, CHANNEL_VALUE) >>> 0);
+        continue;
+      }
+      const wait = waitAsync(channel, CHANNEL_DOORBELL, seen);
+      if (wait.async) {
+        void wait.value.then(this.#service);
+        return;
+      }
+    }
+  };
+
+  /** A NOTIFY from the ring: the callback registered as `id`. A throwing callback is the caller's bug, reported as uncaught. */
+  readonly #deliver = (id: number, value: number): void => {
+    const state = this.#state;
+    if (state.closed) return;
+    const target = state.notifiers.get(id);
+    if (typeof target !== 'function') return;
+    try {
+      target(value);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  };
+
+  #drainReplies(): void {
+    const port = this.#state.reply?.port1;
+    if (port === undefined) return;
+    for (;;) {
+      const received = receiveMessageOnPort(port);
+      if (received === undefined) return;
+      this.#onReply(received.message as ReplyMessage);
+    }
+  }
+
+  #onReply(message: ReplyMessage): void {
+    if (message.type === 'trace') this.#state.options.trace?.(message.event);
+    else this.#state.reason = message.reason;
   }
 
   #initialize(words: ArrayLike<number>): number {
@@ -326,36 +428,42 @@ export class LguestFile {
       );
     }
     const setup = new MessageChannel();
-    const ports = [...state.notifiers.entries()];
+    const reply = new MessageChannel();
     const data: VcpuWorkerData = {
       buffer,
       base,
       pfnLimit,
       start,
       control: state.control,
+      channel: state.channel,
       // Shared write generations let the vCPU's decoded-code cache see device writes from this thread.
       generations:
         base === state.memory.base ? (state.memory.generations.buffer as SharedArrayBuffer) : undefined,
       setup: setup.port2,
+      reply: reply.port2,
       trace: state.options.trace !== undefined,
     };
     let worker: Worker;
     try {
       worker = new Worker(workerUrl(), {
         workerData: data,
-        transferList: [setup.port2],
+        transferList: [setup.port2, reply.port2],
         resourceLimits: state.options.resourceLimits,
       });
     } catch (error) {
       setup.port1.close();
+      reply.port1.close();
       throw new LguestError(ENOMEM, `cannot start the vCPU thread: ${(error as Error).message}`);
     }
     state.worker = worker;
     state.setup = setup;
+    state.reply = reply;
     state.owner = this;
-    for (const [id, port] of ports) this.#sendSetup({ kind: 'port', id, port }, [port]);
+    for (const [id, target] of state.notifiers) this.#sendNotifier(id, target);
+    // Trace events as they come; the reason and ordering are also taken synchronously (#service).
+    reply.port1.on('message', (message: ReplyMessage) => this.#onReply(message));
+    reply.port1.unref();
     worker.unref();
-    worker.on('message', (message: WorkerMessage) => this.#onWorkerMessage(message));
     worker.on('error', (error: Error & { code?: string }) => {
       if (state.dead) return;
       if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') state.deathErrno = ENOMEM;
@@ -380,27 +488,24 @@ export class LguestFile {
     else reading.resolve(state.deathReason ?? 'dead');
   }
 
-  #onWorkerMessage(message: WorkerMessage): void {
+  /** Settles the pending read with the vCPU thread's result (`RESULT_*`). */
+  #settle(kind: number, value: number): void {
     const state = this.#state;
-    if (message.type === 'trace') {
-      state.options.trace?.(message.event);
-      return;
-    }
-    if (message.type !== 'result') return;
     const reading = state.reading;
     state.reading = undefined;
     state.worker?.unref();
     if (reading === undefined) return;
-    const result = message.result;
-    switch (result.kind) {
-      case 'notify':
-        reading.resolve(result.value);
+    switch (kind) {
+      case RESULT_NOTIFY:
+        reading.resolve(value);
         return;
-      case 'dead':
-        state.deathReason = result.reason;
-        reading.resolve(result.reason);
+      case RESULT_DEAD: {
+        const reason = state.reason ?? 'dead';
+        state.deathReason = reason;
+        reading.resolve(reason);
         return;
-      case 'restart':
+      }
+      case RESULT_RESTART:
         state.deathErrno = ERESTART;
         reading.reject(new LguestError(ERESTART, 'the guest asked for a restart'));
         return;
@@ -410,11 +515,6 @@ export class LguestFile {
     }
   }
 }
-
-type WorkerMessage =
-  | { type: 'ready' }
-  | { type: 'trace'; event: Parameters<TraceHook>[0] }
-  | { type: 'result'; result: RunResult };
 
 /** Opens a `/dev/lguest` file over `memory`. Nothing runs until `LHREQ_INITIALIZE`. */
 export function openLguest(options: LguestFileOptions): LguestFile {

@@ -40,6 +40,11 @@ export class Asm {
     this.bytes.push(...b);
     return this;
   }
+  /** jmp rel32 to `target` (the displacement counts from the end of the 5-byte instruction). */
+  jmp(target: number): this {
+    const rel = (target - (this.here + 5)) >>> 0;
+    return this.raw(0xe9).imm32(rel);
+  }
   /** jmp $ */
   spin(): this {
     return this.raw(0xeb, 0xfe);

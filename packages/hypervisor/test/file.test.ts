@@ -253,6 +253,58 @@ describe('read() runs the guest in its worker', () => {
     }
   });
 
+  it('EVENTFD callbacks get every NOTIFY in guest order, all before the read that follows them', async () => {
+    // 600 registered NOTIFYs (more than the run channel's ring holds, so the vCPU thread must wait for
+    // this thread to drain it), then one unregistered NOTIFY that ends the read.
+    const code = initCode();
+    for (let i = 0; i < 300; i++) code.hcall(LHCALL_NOTIFY, 0x3000).hcall(LHCALL_NOTIFY, 0x3004);
+    code.hcall(LHCALL_NOTIFY, 0x3008).hcall(LHCALL_SHUTDOWN, 0x3004, 1);
+    const file = start(codeMemory(code));
+    const seen: number[] = [];
+    const id = file.registerNotify((value) => seen.push(value));
+    file.write([LHREQ_EVENTFD, 0x3000, id]);
+    file.write([LHREQ_EVENTFD, 0x3004, id]);
+    expect(await file.read()).toBe(0x3008);
+    expect(seen).toHaveLength(600);
+    expect(seen.every((value, i) => value === (i % 2 === 0 ? 0x3000 : 0x3004))).toBe(true);
+    expect(await file.read()).toBe('CRASH: off');
+    expect(seen).toHaveLength(600);
+  });
+
+  it('closing from an EVENTFD callback ends the read with EINTR, even with the vCPU waiting on a full ring', async () => {
+    const code = initCode();
+    for (let i = 0; i < 600; i++) code.hcall(LHCALL_NOTIFY, 0x3000);
+    code.hcall(LHCALL_SHUTDOWN, 0x3004, 1);
+    const file = start(codeMemory(code));
+    let calls = 0;
+    const id = file.registerNotify(() => {
+      calls++;
+      file.close();
+    });
+    file.write([LHREQ_EVENTFD, 0x3000, id]);
+    expect(await rejection(file.read())).toBe(EINTR);
+    expect(calls).toBe(1); // nothing is delivered after the close
+  });
+
+  it('nothing polls: an idle vCPU thread and a halted guest cost no CPU time', async () => {
+    const file = start(codeMemory(haltingCode()));
+    // Idle between reads: the thread sleeps on the run channel.
+    await sleep(50);
+    let before = process.cpuUsage();
+    await sleep(300);
+    let spent = process.cpuUsage(before);
+    expect((spent.user + spent.system) / 1000).toBeLessThan(100);
+    // Halted inside a read: the thread sleeps in Atomics.wait until the IRQ.
+    const running = file.read();
+    await sleep(50);
+    before = process.cpuUsage();
+    await sleep(300);
+    spent = process.cpuUsage(before);
+    expect((spent.user + spent.system) / 1000).toBeLessThan(100);
+    file.irq(3);
+    expect(await running).toBe(0x3000);
+  });
+
   it('a restart request reads as ERESTART, for good', async () => {
     const { memory, entry } = imageMemory('lguest-shutdown-restart');
     const file = start(memory, entry);
