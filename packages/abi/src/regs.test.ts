@@ -83,4 +83,17 @@ describe('register frame (struct lguest_regs order)', () => {
     expect(regs[r.LGUEST_REG_EIP]).toBe(0xffff_ffff);
     expect(() => r.initialLguestRegs(new Uint32Array(18), 0)).toThrow(RangeError);
   });
+
+  it('maps x86 register numbers 0-7 to frame words', () => {
+    expect(r.LGUEST_REG_OF_X86_REG.map((word) => r.LGUEST_REGS_ORDER[word])).toEqual([
+      'eax',
+      'ecx',
+      'edx',
+      'ebx',
+      'esp',
+      'ebp',
+      'esi',
+      'edi',
+    ]);
+  });
 });

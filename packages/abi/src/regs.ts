@@ -76,6 +76,22 @@ export const LGUEST_REGS_ORDER = [
   'ss',
 ] as const;
 
+/**
+ * Frame words of the general registers in the x86 encoding order (eax, ecx, edx, ebx, esp, ebp,
+ * esi, edi — what a ModRM field or the CPU's register file numbers 0–7): the bridge between the
+ * frame and anything that decodes instructions or copies the CPU's registers.
+ */
+export const LGUEST_REG_OF_X86_REG = [
+  LGUEST_REG_EAX,
+  LGUEST_REG_ECX,
+  LGUEST_REG_EDX,
+  LGUEST_REG_EBX,
+  LGUEST_REG_ESP,
+  LGUEST_REG_EBP,
+  LGUEST_REG_ESI,
+  LGUEST_REG_EDI,
+] as const;
+
 /** A register name of the frame. */
 export type LguestRegName = (typeof LGUEST_REGS_ORDER)[number];
 

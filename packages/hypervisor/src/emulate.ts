@@ -16,29 +16,11 @@ import {
   GP_PREFIX_OPSIZE,
   isMovFromCr4,
   LGUEST_REG_EAX,
-  LGUEST_REG_EBP,
-  LGUEST_REG_EBX,
-  LGUEST_REG_ECX,
-  LGUEST_REG_EDI,
-  LGUEST_REG_EDX,
   LGUEST_REG_EIP,
-  LGUEST_REG_ESI,
-  LGUEST_REG_ESP,
+  LGUEST_REG_OF_X86_REG,
   portInstructionLength,
 } from '@lguest/abi';
 import type { Vcpu } from './vcpu.js';
-
-/** Frame words of the registers a ModRM r/m field 0–7 names. */
-const MODRM_REGS = [
-  LGUEST_REG_EAX,
-  LGUEST_REG_ECX,
-  LGUEST_REG_EDX,
-  LGUEST_REG_EBX,
-  LGUEST_REG_ESP,
-  LGUEST_REG_EBP,
-  LGUEST_REG_ESI,
-  LGUEST_REG_EDI,
-] as const;
 
 /** The instruction byte at guest-virtual `vaddr`, through the guest's page tables (a bad address kills). */
 function codeByte(vcpu: Vcpu, vaddr: number): number {
@@ -61,7 +43,7 @@ export function emulateInstruction(vcpu: Vcpu): boolean {
     if (codeByte(vcpu, eip + 1) !== GP_MOV_FROM_CR[1]) return false;
     const modrm = codeByte(vcpu, eip + 2);
     if (vcpu.guest.dead || !isMovFromCr4(modrm)) return false;
-    regs[MODRM_REGS[modrm & 7]] = 0;
+    regs[LGUEST_REG_OF_X86_REG[modrm & 7]] = 0;
     regs[LGUEST_REG_EIP] = (eip + GP_MOV_FROM_CR4_LENGTH) >>> 0;
     return true;
   }

@@ -5,20 +5,7 @@
  * stdout; human-readable text on stderr.
  */
 import { DeathRecord, GuestMemory, PAGE_ACCESSED, PAGE_DIRTY, PAGE_PRESENT, PAGE_RW } from '@lguest/abi';
-import {
-  ACCESS_READ,
-  ACCESS_WRITE,
-  Cpu,
-  createTranslation,
-  flatAttributes,
-  PF_WRITE,
-  SEG_CS,
-  SEG_DS,
-  SEG_ES,
-  SEG_FS,
-  SEG_GS,
-  SEG_SS,
-} from '@lguest/x86';
+import { ACCESS_READ, ACCESS_WRITE, createFlatCpu, createTranslation, PF_WRITE } from '@lguest/x86';
 import { ShadowMmu } from '../src/index.js';
 
 const MIB = 1024 * 1024;
@@ -136,12 +123,7 @@ function translateMiss(): void {
 function cpuTlbMiss(): void {
   const { mmu, memory, killer } = setup();
   for (let p = 0; p < PAGES; p++) mmu.demandPage(BASE_VA + p * 4096, PF_WRITE);
-  const cpu = new Cpu({ memory, translation: mmu });
-  cpu.setSegment(SEG_CS, { selector: 0x08, base: 0, limit: 0xffff_ffff, attributes: flatAttributes(0xb, 0) });
-  for (const seg of [SEG_ES, SEG_SS, SEG_DS, SEG_FS, SEG_GS]) {
-    cpu.setSegment(seg, { selector: 0x10, base: 0, limit: 0xffff_ffff, attributes: flatAttributes(0x3, 0) });
-  }
-  cpu.setEflags(0x2);
+  const cpu = createFlatCpu(memory, { translation: mmu });
   const loads = PAGES - 1;
   const code = new Uint8Array(24);
   const view = new DataView(code.buffer);

@@ -30,20 +30,13 @@ import {
   LGUEST_GUEST_CR0,
   LGUEST_REG_CS,
   LGUEST_REG_DS,
-  LGUEST_REG_EAX,
-  LGUEST_REG_EBP,
-  LGUEST_REG_EBX,
-  LGUEST_REG_ECX,
-  LGUEST_REG_EDI,
-  LGUEST_REG_EDX,
   LGUEST_REG_EFLAGS,
   LGUEST_REG_EIP,
   LGUEST_REG_ERRCODE,
   LGUEST_REG_ES,
-  LGUEST_REG_ESI,
-  LGUEST_REG_ESP,
   LGUEST_REG_FS,
   LGUEST_REG_GS,
+  LGUEST_REG_OF_X86_REG,
   LGUEST_REG_SS,
   LGUEST_REG_TRAPNUM,
   LGUEST_TRAP_ENTERING_GUEST,
@@ -101,17 +94,6 @@ export interface SwitcherOptions {
 const TSS_LO = 0x0000_0067;
 const TSS_HI = 0x0000_8b00;
 
-/** Frame words in the x86 register order (eax, ecx, edx, ebx, esp, ebp, esi, edi). */
-const FRAME_OF_REG = [
-  LGUEST_REG_EAX,
-  LGUEST_REG_ECX,
-  LGUEST_REG_EDX,
-  LGUEST_REG_EBX,
-  LGUEST_REG_ESP,
-  LGUEST_REG_EBP,
-  LGUEST_REG_ESI,
-  LGUEST_REG_EDI,
-] as const;
 const DATA_SEGMENTS = [SEG_DS, SEG_ES, SEG_FS, SEG_GS] as const;
 const DATA_FRAME_WORDS = [LGUEST_REG_DS, LGUEST_REG_ES, LGUEST_REG_FS, LGUEST_REG_GS] as const;
 
@@ -186,7 +168,7 @@ export class Switcher {
       return RUN_TRAP;
     }
     const r = cpu.regs;
-    for (let i = 0; i < 8; i++) r[i] = regs[FRAME_OF_REG[i]];
+    for (let i = 0; i < 8; i++) r[i] = regs[LGUEST_REG_OF_X86_REG[i]];
     cpu.eip = regs[LGUEST_REG_EIP];
     // The guest's IF is virtual (lguest_data.irq_enabled): the CPU's stays 1 and IOPL 0, so port I/O,
     // cli and sti fault at CPL 1 and popf/iret can never turn interrupts off (§5.1, §13).
@@ -197,7 +179,7 @@ export class Switcher {
 
     const exit = cpu.run(budget);
 
-    for (let i = 0; i < 8; i++) regs[FRAME_OF_REG[i]] = r[i];
+    for (let i = 0; i < 8; i++) regs[LGUEST_REG_OF_X86_REG[i]] = r[i];
     regs[LGUEST_REG_EIP] = cpu.eip;
     regs[LGUEST_REG_EFLAGS] = cpu.getEflags();
     this.#saveSegments(regs);

@@ -687,12 +687,16 @@ export class Cpu extends LinearMemory {
   static readonly EXIT_TRIPLE = EXIT_TRIPLE;
 }
 
-/** A CPU in flat 32-bit protected mode, CPL 0, paging off, CS/DS/ES/SS/FS/GS base 0 limit 4 GiB, eflags 0x2. */
+/**
+ * A CPU in flat 32-bit protected mode, CPL 0, CS/DS/ES/SS/FS/GS base 0 limit 4 GiB, eflags 0x2.
+ * Paging is off unless `translation` supplies another provider (the shadow MMU, say), which then
+ * answers every access.
+ */
 export function createFlatCpu(
   memory: PhysicalMemory,
-  options: { io?: PortIo; control?: Int32Array } = {},
+  options: { io?: PortIo; control?: Int32Array; translation?: TranslationProvider } = {},
 ): Cpu {
-  const cpu = new Cpu({ memory, io: options.io, control: options.control });
+  const cpu = new Cpu({ memory, io: options.io, control: options.control, translation: options.translation });
   const data = flatAttributes(0x3, 0);
   cpu.setSegment(SEG_CS, { selector: 0x08, base: 0, limit: 0xffff_ffff, attributes: flatAttributes(0xb, 0) });
   for (const seg of [SEG_ES, SEG_SS, SEG_DS, SEG_FS, SEG_GS]) {
